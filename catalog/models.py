@@ -1,0 +1,82 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+
+hex_colour = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use a hex colour like #1f6feb.")
+
+
+class Store(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(unique=True)
+    # Branding of the store's customer messages (sellers brand, admins own templates).
+    logo = models.ImageField(upload_to="store-logos/", blank=True)
+    accent_colour = models.CharField(max_length=7, default="#1f6feb", validators=[hex_colour])
+    sign_off = models.CharField(max_length=200, blank=True, default="Thanks for shopping with us!")
+    sender_name = models.CharField(max_length=80, blank=True, help_text="Shown as the email From name.")
+    support_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Product(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="products")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    sku = models.CharField(max_length=64)
+    stock_on_hand = models.IntegerField(default=0, help_text="May go below zero only when backorders are allowed.")
+    allow_backorder = models.BooleanField(default=False)
+    low_stock_threshold = models.PositiveIntegerField(default=5)
+    restock_lead_days = models.PositiveIntegerField(default=7, help_text="Days from reorder to stock on hand.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "sku"], name="product_sku_unique_per_store"),
+            models.UniqueConstraint(fields=["store", "slug"], name="product_slug_unique_per_store"),
+            models.CheckConstraint(
+                condition=models.Q(stock_on_hand__gte=0) | models.Q(allow_backorder=True),
+                name="product_stock_non_negative_unless_backorder",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.sku})"
+
+    def get_absolute_url(self):
+        return reverse("storefront:product_detail", args=[self.store.slug, self.slug])
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock_on_hand > 0
+
+    @property
+    def purchasable(self) -> bool:
+        return self.active and (self.stock_on_hand > 0 or self.allow_backorder)
+
+    @property
+    def is_low(self) -> bool:
+        return self.stock_on_hand <= self.low_stock_threshold
+
+
+class BackInStockSubscription(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_subscriptions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "email"], name="one_stock_alert_per_email")]

@@ -1,0 +1,6 @@
+"""Development: `make run`. Debug on, mail printed to the console and kept under var/."""
+from .base import *  # noqa: F401,F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")

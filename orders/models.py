@@ -1,0 +1,293 @@
+"""Orders, their lines, payments, shipments, tracking events, returns and the timeline.
+
+No I/O and no side effects here: every change goes through ``orders.services``.
+"""
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+# Crockford base32 without look-alikes: order numbers can't be guessed by counting.
+NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_order_number() -> str:
+    body = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+    return f"NS-{body[:4]}-{body[4:]}"
+
+
+def new_return_number() -> str:
+    return "RT-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending payment"
+    PROCESSING = "processing", "Processing"
+    ON_HOLD = "on_hold", "On hold"
+    SHIPPED = "shipped", "Shipped"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+
+
+S = OrderStatus
+# The one transition table (SPEC section 3). Anything not listed is forbidden.
+ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING: frozenset({S.PROCESSING, S.ON_HOLD, S.CANCELLED}),
+    S.PROCESSING: frozenset({S.SHIPPED, S.ON_HOLD, S.CANCELLED, S.REFUNDED}),
+    S.ON_HOLD: frozenset({S.PROCESSING, S.CANCELLED, S.REFUNDED}),
+    S.SHIPPED: frozenset({S.COMPLETED}),
+    S.COMPLETED: frozenset({S.REFUNDED}),
+    S.CANCELLED: frozenset({S.REFUNDED}),
+    S.REFUNDED: frozenset(),
+}
+
+
+class Order(models.Model):
+    class ShippingMethod(models.TextChoices):
+        STANDARD = "standard", "Standard (3–5 working days)"
+        EXPRESS = "express", "Express (1–2 working days)"
+
+    number = models.CharField(max_length=16, unique=True, default=new_order_number, editable=False)
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="orders")
+    email = models.EmailField(help_text="Where the customer's messages go (guests too).")
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164")
+    sms_opt_in = models.BooleanField(default=False)
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="orders")
+    checkout_id = models.UUIDField(db_index=True, help_text="Orders placed in one checkout share this.")
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+
+    currency = models.CharField(max_length=3, default="GBP")
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    shipping_total = models.DecimalField(max_digits=12, decimal_places=2)
+    tax_total = models.DecimalField(max_digits=12, decimal_places=2)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+
+    shipping_name = models.CharField(max_length=120)
+    shipping_line1 = models.CharField(max_length=200)
+    shipping_line2 = models.CharField(max_length=200, blank=True)
+    shipping_city = models.CharField(max_length=100)
+    shipping_postcode = models.CharField(max_length=20)
+    shipping_country = models.CharField(max_length=2, default="GB")
+    shipping_method = models.CharField(max_length=16, choices=ShippingMethod.choices,
+                                       default=ShippingMethod.STANDARD)
+    estimated_delivery = models.DateField(null=True, blank=True)
+
+    is_backordered = models.BooleanField(default=False)
+    backorder_expected = models.DateField(null=True, blank=True)
+    hold_reason = models.CharField(max_length=200, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    customer_note = models.TextField(blank=True)
+
+    placed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+        indexes = [
+            models.Index(fields=["store", "status", "-placed_at"], name="order_store_status_placed"),
+            models.Index(fields=["store", "-placed_at"], name="order_store_placed"),
+            models.Index(fields=["customer", "-placed_at"], name="order_customer_placed"),
+            models.Index(fields=["email"], name="order_email"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("accounts:order_detail", args=[self.number])
+
+    def can_transition_to(self, to: str) -> bool:
+        return to in ORDER_TRANSITIONS.get(self.status, frozenset())
+
+    @property
+    def shipping_address_lines(self) -> list[str]:
+        return [x for x in [self.shipping_name, self.shipping_line1, self.shipping_line2,
+                            f"{self.shipping_city} {self.shipping_postcode}".strip(),
+                            self.shipping_country] if x]
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="order_lines")
+    # Snapshot: what the customer bought, whatever happens to the product later.
+    product_name = models.CharField(max_length=200)
+    sku = models.CharField(max_length=64)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+    is_backordered = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    @property
+    def line_total(self):
+        return self.unit_price * self.quantity
+
+    def __str__(self):
+        return f"{self.quantity} × {self.product_name}"
+
+
+class Payment(models.Model):
+    class Method(models.TextChoices):
+        CARD = "card", "Card (test gateway)"
+        COD = "cod", "Cash on delivery"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CAPTURED = "captured", "Captured"
+        FAILED = "failed", "Failed"
+        REFUNDED = "refunded", "Refunded"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    method = models.CharField(max_length=8, choices=Method.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    reference = models.CharField(max_length=64, blank=True, help_text="Gateway reference")
+    failure_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.order.number} {self.get_method_display()} {self.status}"
+
+
+class TrackingStatus(models.TextChoices):
+    LABEL_CREATED = "label_created", "Label created"
+    IN_TRANSIT = "in_transit", "In transit"
+    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+    DELIVERED = "delivered", "Delivered"
+    EXCEPTION = "exception", "Exception"
+    RETURNED = "returned", "Returned to sender"
+
+
+# Progress order: a tracking update never moves a shipment to a lower rank
+# (exception sits beside in transit: it can be followed by any forward status).
+TRACKING_RANK = {
+    TrackingStatus.LABEL_CREATED: 0,
+    TrackingStatus.IN_TRANSIT: 1,
+    TrackingStatus.EXCEPTION: 1,
+    TrackingStatus.OUT_FOR_DELIVERY: 2,
+    TrackingStatus.DELIVERED: 3,
+    TrackingStatus.RETURNED: 3,
+}
+TRACKING_FINAL = frozenset({TrackingStatus.DELIVERED, TrackingStatus.RETURNED})
+
+
+class Shipment(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    carrier = models.CharField(max_length=32, help_text="Carrier code, e.g. simulated, easypost, aftership")
+    carrier_name = models.CharField(max_length=64, blank=True, help_text="Human name, e.g. Royal Mail")
+    tracking_number = models.CharField(max_length=64)
+    tracking_url = models.URLField(blank=True)
+    status = models.CharField(max_length=20, choices=TrackingStatus.choices, default=TrackingStatus.LABEL_CREATED)
+    eta = models.DateField(null=True, blank=True)
+    shipped_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-shipped_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "tracking_number"], name="shipment_tracking_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.carrier_name or self.carrier} {self.tracking_number}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in TRACKING_FINAL
+
+
+class TrackingEvent(models.Model):
+    """One carrier checkpoint, stored once (dedupe_key) whatever order it arrives in."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="tracking_events")
+    dedupe_key = models.CharField(max_length=128, help_text="Carrier event id or checkpoint identity")
+    status = models.CharField(max_length=20, choices=TrackingStatus.choices)
+    occurred_at = models.DateTimeField()
+    message = models.CharField(max_length=300, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=16, default="webhook", help_text="webhook, poll, simulated, manual")
+    raw = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "dedupe_key"], name="tracking_event_once"),
+        ]
+
+
+class OrderEvent(models.Model):
+    """The order's timeline: who did what, when, from which status to which."""
+
+    class Kind(models.TextChoices):
+        PLACED = "placed", "Order placed"
+        STATUS = "status", "Status changed"
+        PAYMENT = "payment", "Payment"
+        SHIPMENT = "shipment", "Shipment"
+        TRACKING = "tracking", "Tracking update"
+        BACKORDER = "backorder", "Backorder"
+        RETURN = "return", "Return"
+        NOTE = "note", "Note"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=120, blank=True, help_text="customer, seller name, system, carrier…")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.order.number} {self.kind} {self.from_status}→{self.to_status}"
+
+
+class ReturnRequest(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        RECEIVED = "received", "Received"
+        REFUNDED = "refunded", "Refunded"
+        REJECTED = "rejected", "Rejected"
+
+    TRANSITIONS = {
+        Status.REQUESTED: frozenset({Status.APPROVED, Status.REJECTED}),
+        Status.APPROVED: frozenset({Status.RECEIVED, Status.REJECTED}),
+        Status.RECEIVED: frozenset({Status.REFUNDED, Status.REJECTED}),
+        Status.REFUNDED: frozenset(),
+        Status.REJECTED: frozenset(),
+    }
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="returns")
+    number = models.CharField(max_length=16, unique=True, default=new_return_number, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    reason = models.TextField()
+    lines = models.ManyToManyField(OrderLine, related_name="returns")
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    rejection_reason = models.CharField(max_length=200, blank=True)
+    return_address = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.number

@@ -1,0 +1,283 @@
+"""Writes to orders: every change validated, timed-lined and signalled here.
+
+Each service runs in one transaction, locks the row it changes, appends an OrderEvent
+and sends exactly one domain signal after the state change. Nothing else changes status.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import signals
+from .models import (
+    ORDER_TRANSITIONS,
+    TRACKING_FINAL,
+    TRACKING_RANK,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Payment,
+    ReturnRequest,
+    Shipment,
+    TrackingEvent,
+    TrackingStatus,
+)
+
+
+class TransitionNotAllowed(Exception):
+    """A forbidden status change. Nothing was saved."""
+
+    def __init__(self, current: str, to: str, what: str = "order"):
+        self.current, self.to = current, to
+        allowed = ", ".join(sorted(ORDER_TRANSITIONS.get(current, ()))) if what == "order" else ""
+        msg = f"Cannot move {what} from “{current}” to “{to}”."
+        if what == "order":
+            msg += f" Allowed from {current}: {allowed or 'nothing (final status)'}."
+        super().__init__(msg)
+
+
+def actor_label_for(actor) -> str:
+    if actor is None:
+        return "system"
+    if isinstance(actor, str):
+        return actor
+    if getattr(actor, "is_staff", False) and not getattr(actor, "store_id", None):
+        return f"{actor.display_name} (staff)"
+    if getattr(actor, "store_id", None):
+        return f"{actor.display_name} (seller)"
+    return f"{actor.display_name} (customer)"
+
+
+def _user_or_none(actor):
+    return actor if actor is not None and not isinstance(actor, str) and actor.pk else None
+
+
+def order_event_add(*, order: Order, kind: str, actor=None, from_status="", to_status="", note="",
+                    data=None) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order, kind=kind, actor=_user_or_none(actor), actor_label=actor_label_for(actor),
+        from_status=from_status, to_status=to_status, note=note, data=data or {},
+    )
+
+
+def _lock(order: Order) -> Order:
+    return Order.objects.select_for_update().get(pk=order.pk)
+
+
+@transaction.atomic
+def order_transition(*, order: Order, to: str, actor=None, note: str = "", data: dict | None = None,
+                     at_checkout: bool = False) -> Order:
+    """Move an order to ``to``. Raises TransitionNotAllowed (saving nothing) if forbidden."""
+    to = OrderStatus(to)
+    locked = _lock(order)
+    current = locked.status
+    if to not in ORDER_TRANSITIONS[current]:
+        raise TransitionNotAllowed(current, to)
+    locked.status = to
+    update_fields = ["status", "updated_at"]
+    if to == OrderStatus.ON_HOLD:
+        locked.hold_reason = note[:200]
+        update_fields.append("hold_reason")
+    if to == OrderStatus.CANCELLED:
+        locked.cancel_reason = note[:200]
+        update_fields.append("cancel_reason")
+    locked.save(update_fields=update_fields)
+    event = order_event_add(order=locked, kind=OrderEvent.Kind.STATUS, actor=actor, from_status=current,
+                            to_status=to, note=note, data=data)
+    signals.order_status_changed.send(
+        sender=Order, order=locked, from_status=current, to_status=to, actor=actor, note=note,
+        event=event, at_checkout=at_checkout,
+    )
+    # Keep the caller's instance in step with the database.
+    order.status, order.hold_reason, order.cancel_reason = locked.status, locked.hold_reason, locked.cancel_reason
+    return locked
+
+
+@transaction.atomic
+def payment_set_status(*, payment: Payment, to: str, actor=None, reason: str = "", reference: str = "") -> Payment:
+    allowed = {
+        Payment.Status.PENDING: {Payment.Status.CAPTURED, Payment.Status.FAILED},
+        Payment.Status.FAILED: {Payment.Status.CAPTURED},
+        Payment.Status.CAPTURED: {Payment.Status.REFUNDED},
+        Payment.Status.REFUNDED: set(),
+    }
+    locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    current = locked.status
+    if to not in allowed[current]:
+        raise TransitionNotAllowed(current, to, what="payment")
+    locked.status = to
+    if reason:
+        locked.failure_reason = reason[:200]
+    if reference:
+        locked.reference = reference
+    locked.save(update_fields=["status", "failure_reason", "reference", "updated_at"])
+    event = order_event_add(order=locked.order, kind=OrderEvent.Kind.PAYMENT, actor=actor, from_status=current,
+                            to_status=to, note=reason,
+                            data={"payment_id": locked.pk, "method": locked.method, "amount": str(locked.amount)})
+    signals.payment_status_changed.send(sender=Payment, payment=locked, order=locked.order, from_status=current,
+                                        to_status=to, event=event)
+    payment.status, payment.failure_reason, payment.reference = locked.status, locked.failure_reason, locked.reference
+    return locked
+
+
+@transaction.atomic
+def order_mark_backordered(*, order: Order, expected: date | None, actor=None, lines=None, note: str = "") -> Order:
+    locked = _lock(order)
+    if locked.status not in (OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.ON_HOLD):
+        raise TransitionNotAllowed(locked.status, "backordered")
+    lines = list(lines if lines is not None else locked.lines.all())
+    for line in lines:
+        if not line.is_backordered:
+            line.is_backordered = True
+            line.save(update_fields=["is_backordered"])
+    locked.is_backordered = True
+    locked.backorder_expected = expected
+    locked.save(update_fields=["is_backordered", "backorder_expected", "updated_at"])
+    event = order_event_add(order=locked, kind=OrderEvent.Kind.BACKORDER, actor=actor, note=note,
+                            data={"expected": expected.isoformat() if expected else None,
+                                  "line_ids": [line.pk for line in lines]})
+    signals.order_backordered.send(sender=Order, order=locked, lines=lines, expected=expected, event=event)
+    order.is_backordered, order.backorder_expected = True, expected
+    return locked
+
+
+@transaction.atomic
+def shipment_create(*, order: Order, carrier: str, tracking_number: str, carrier_name: str = "",
+                    tracking_url: str = "", eta: date | None = None, actor=None) -> Shipment:
+    """Create a shipment and move the order to shipped (one timeline row each)."""
+    locked = _lock(order)
+    if OrderStatus.SHIPPED not in ORDER_TRANSITIONS[locked.status]:
+        raise TransitionNotAllowed(locked.status, OrderStatus.SHIPPED)
+    if not tracking_url:
+        from .carriers import tracking_url_for
+        tracking_url = tracking_url_for(carrier, tracking_number)
+    shipment = Shipment.objects.create(order=locked, carrier=carrier, carrier_name=carrier_name or carrier.title(),
+                                       tracking_number=tracking_number.strip(), tracking_url=tracking_url, eta=eta)
+    if eta and eta != locked.estimated_delivery:
+        locked.estimated_delivery = eta
+        locked.save(update_fields=["estimated_delivery", "updated_at"])
+    event = order_event_add(order=locked, kind=OrderEvent.Kind.SHIPMENT, actor=actor,
+                            note=f"{shipment.carrier_name} {shipment.tracking_number}",
+                            data={"shipment_id": shipment.pk, "eta": eta.isoformat() if eta else None})
+    signals.shipment_created.send(sender=Shipment, shipment=shipment, order=locked, event=event)
+    order_transition(order=locked, to=OrderStatus.SHIPPED, actor=actor,
+                     note=f"Shipped with {shipment.carrier_name}, tracking {shipment.tracking_number}",
+                     data={"shipment_id": shipment.pk})
+    order.status = locked.status
+    return shipment
+
+
+@dataclass
+class TrackingUpdate:
+    """A carrier checkpoint, normalised by an adapter in orders.carriers."""
+
+    dedupe_key: str
+    status: str
+    occurred_at: "timezone.datetime"
+    message: str = ""
+    location: str = ""
+    eta: date | None = None
+    raw: dict | None = None
+
+
+@transaction.atomic
+def shipment_record_tracking(*, shipment: Shipment, update: TrackingUpdate, source: str = "webhook",
+                             delay_reason: str = "") -> TrackingEvent | None:
+    """Store one checkpoint once; move the shipment forward only; react to ETA slips.
+
+    Returns the stored TrackingEvent, or None when it was a replay.
+    """
+    locked = Shipment.objects.select_for_update().select_related("order").get(pk=shipment.pk)
+    tracking_event, created = TrackingEvent.objects.get_or_create(
+        shipment=locked, dedupe_key=update.dedupe_key[:128],
+        defaults={"status": update.status, "occurred_at": update.occurred_at, "message": update.message[:300],
+                  "location": update.location[:200], "source": source, "raw": update.raw or {}},
+    )
+    if not created:
+        return None
+    order = locked.order
+    order_event_add(order=order, kind=OrderEvent.Kind.TRACKING, actor=locked.carrier_name or locked.carrier,
+                    to_status=update.status, note=" · ".join(x for x in [update.message, update.location] if x),
+                    data={"shipment_id": locked.pk, "tracking_event_id": tracking_event.pk,
+                          "occurred_at": update.occurred_at.isoformat()})
+    # Out-of-order delivery: only a newer checkpoint of a higher (or equal, for exceptions) rank moves it.
+    is_newer = locked.last_event_at is None or update.occurred_at >= locked.last_event_at
+    moves_forward = (
+        locked.status not in TRACKING_FINAL
+        and is_newer
+        and update.status != locked.status
+        and TRACKING_RANK[update.status] >= TRACKING_RANK[locked.status]
+    )
+    if is_newer:
+        locked.last_event_at = update.occurred_at
+    old_eta = locked.eta
+    fields = ["last_event_at"]
+    if moves_forward:
+        from_status = locked.status
+        locked.status = update.status
+        fields.append("status")
+        if update.status == TrackingStatus.DELIVERED:
+            locked.delivered_at = update.occurred_at
+            fields.append("delivered_at")
+    if update.eta and is_newer and locked.status not in TRACKING_FINAL and update.eta != old_eta:
+        locked.eta = update.eta
+        fields.append("eta")
+    locked.save(update_fields=fields)
+
+    if moves_forward:
+        status_event = order_event_add(order=order, kind=OrderEvent.Kind.SHIPMENT, actor="carrier",
+                                       from_status=from_status, to_status=locked.status, note=update.message,
+                                       data={"shipment_id": locked.pk})
+        signals.shipment_status_changed.send(sender=Shipment, shipment=locked, order=order, from_status=from_status,
+                                             to_status=locked.status, tracking_event=tracking_event,
+                                             event=status_event)
+        if locked.status == TrackingStatus.DELIVERED and order.status == OrderStatus.SHIPPED:
+            order_transition(order=order, to=OrderStatus.COMPLETED, actor="carrier", note="Delivered")
+    if "eta" in fields:
+        reason = delay_reason or update.message
+        eta_event = order_event_add(order=order, kind=OrderEvent.Kind.SHIPMENT, actor="carrier",
+                                    note=f"ETA changed from {old_eta} to {locked.eta}",
+                                    data={"shipment_id": locked.pk, "old_eta": old_eta.isoformat() if old_eta else None,
+                                          "new_eta": locked.eta.isoformat()})
+        if locked.eta and (order.estimated_delivery is None or locked.eta != order.estimated_delivery):
+            order.estimated_delivery = locked.eta
+            order.save(update_fields=["estimated_delivery", "updated_at"])
+        signals.shipment_eta_changed.send(sender=Shipment, shipment=locked, order=order, old_eta=old_eta,
+                                          new_eta=locked.eta, reason=reason, event=eta_event)
+    return tracking_event
+
+
+@transaction.atomic
+def return_set_status(*, return_request: ReturnRequest, to: str, actor=None, note: str = "") -> ReturnRequest:
+    locked = ReturnRequest.objects.select_for_update().get(pk=return_request.pk)
+    current = locked.status
+    if to not in ReturnRequest.TRANSITIONS[current]:
+        raise TransitionNotAllowed(current, to, what="return")
+    locked.status = to
+    if to == ReturnRequest.Status.REJECTED:
+        locked.rejection_reason = note[:200]
+    locked.save(update_fields=["status", "rejection_reason", "updated_at"])
+    event = order_event_add(order=locked.order, kind=OrderEvent.Kind.RETURN, actor=actor, from_status=current,
+                            to_status=to, note=note, data={"return_id": locked.pk, "number": locked.number})
+    signals.return_status_changed.send(sender=ReturnRequest, return_request=locked, order=locked.order,
+                                       from_status=current, to_status=to, actor=actor, event=event)
+    return_request.status = locked.status
+    return locked
+
+
+@transaction.atomic
+def return_request_create(*, order: Order, lines, reason: str, actor=None) -> ReturnRequest:
+    if order.status != OrderStatus.COMPLETED:
+        raise TransitionNotAllowed(order.status, "return requested", what="order (returns open after delivery)")
+    lines = list(lines)
+    if not lines:
+        raise ValueError("Choose at least one item to return.")
+    rr = ReturnRequest.objects.create(order=order, reason=reason,
+                                      refund_amount=sum((line.line_total for line in lines), start=0))
+    rr.lines.set(lines)
+    event = order_event_add(order=order, kind=OrderEvent.Kind.RETURN, actor=actor, to_status="requested",
+                            note=reason, data={"return_id": rr.pk, "number": rr.number})
+    signals.return_status_changed.send(sender=ReturnRequest, return_request=rr, order=order, from_status="",
+                                       to_status=ReturnRequest.Status.REQUESTED, actor=actor, event=event)
+    return rr

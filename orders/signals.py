@@ -1,0 +1,23 @@
+"""Domain signals, sent by orders.services after the state change (inside its transaction).
+
+Receivers (notifications.receivers) write outbox rows in the same transaction.
+Every signal is sent with sender=<model class> and these keyword arguments:
+"""
+from django.dispatch import Signal
+
+# order, event (OrderEvent), actor
+order_placed = Signal()
+# order, from_status, to_status, actor, note, event (OrderEvent), at_checkout (bool)
+order_status_changed = Signal()
+# payment, order, from_status, to_status, event
+payment_status_changed = Signal()
+# order, lines (list[OrderLine]), expected (date|None), event
+order_backordered = Signal()
+# shipment, order, event  (a new shipment was created; order_status_changed to shipped follows)
+shipment_created = Signal()
+# shipment, order, from_status, to_status, tracking_event (TrackingEvent|None), event
+shipment_status_changed = Signal()
+# shipment, order, old_eta, new_eta, reason, event
+shipment_eta_changed = Signal()
+# return_request, order, from_status, to_status, actor, event
+return_status_changed = Signal()
