@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "orders",
     "notifications",
     "storefront",
+    "seller",
 ]
 
 MIDDLEWARE = [
