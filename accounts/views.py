@@ -1,8 +1,35 @@
+from django.contrib.auth import login
 from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from .forms import SignupForm
+from .services import user_create
 
 
 def _todo(request, *args, **kwargs):  # replaced by issue 2 / issue 4 work
     return HttpResponse("coming soon")
 
 
-signup = dashboard = order_detail = _todo
+dashboard = order_detail = _todo
+
+
+def _safe_next(request) -> str:
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+        return nxt
+    return ""
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("storefront:product_list")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user = user_create(username=data["username"], email=data["email"], password=data["password1"],
+                           phone=data.get("phone") or "")
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(_safe_next(request) or "storefront:product_list")
+    return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request)})

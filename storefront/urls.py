@@ -6,8 +6,15 @@ app_name = "storefront"
 urlpatterns = [
     path("", views.product_list, name="product_list"),
     path("cart/", views.cart, name="cart"),
+    path("cart/add/<int:product_id>/", views.cart_add, name="cart_add"),
+    path("cart/update/<int:product_id>/", views.cart_update, name="cart_update"),
+    path("cart/remove/<int:product_id>/", views.cart_remove, name="cart_remove"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("checkout/placed/<uuid:checkout_id>/", views.checkout_placed, name="checkout_placed"),
+    path("checkout/placed/<uuid:checkout_id>/pay/", views.checkout_pay, name="checkout_pay"),
     path("track/", views.track, name="track"),
     path("o/<str:token>/", views.order_status_token, name="order_status_token"),
     path("track/<str:carrier>/<str:tracking_number>/", views.track_shipment, name="track_shipment"),
     path("p/<slug:store_slug>/<slug:product_slug>/", views.product_detail, name="product_detail"),
+    path("p/<slug:store_slug>/<slug:product_slug>/notify/", views.stock_alert, name="stock_alert"),
 ]

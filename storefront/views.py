@@ -1,8 +1,270 @@
-from django.http import HttpResponse
+"""Storefront pages: product list and page, back-in-stock alerts, cart, checkout, order placed.
+
+Views parse input, call one service (catalog.services / orders.checkout) and render.
+"""
+from urllib.parse import urlencode
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from catalog.models import Product, Store
+from catalog.services import StockError, back_in_stock_subscribe
+from orders.checkout import (
+    CheckoutError,
+    cart_quote,
+    checkout_place,
+    checkout_retry_payment,
+    orders_awaiting_payment,
+)
+from orders.links import status_path
+from orders.models import Order
+
+from .cart import Cart
+from .forms import BackInStockForm, CartUpdateForm, CheckoutForm, QuantityForm, RetryPaymentForm
+
+PRODUCTS_PER_PAGE = 12
+PLACED_SESSION_KEY = "placed_checkouts"
 
 
 def _todo(request, *args, **kwargs):  # replaced by the storefront work (issue 2)
     return HttpResponse("coming soon")
 
 
-order_status_token = product_list = cart = track = track_shipment = product_detail = _todo
+# Owned by the dashboard / carriers work: names kept, views replaced there.
+order_status_token = track = track_shipment = _todo
+
+
+# --- catalogue ------------------------------------------------------------------------------
+
+def product_list(request):
+    query = request.GET.get("q", "").strip()[:100]
+    stores = list(Store.objects.order_by("name"))
+    store = next((s for s in stores if s.slug == request.GET.get("store")), None)
+    products = Product.objects.filter(active=True).select_related("store")
+    if query:
+        products = products.filter(Q(name__icontains=query) | Q(description__icontains=query)
+                                   | Q(sku__icontains=query) | Q(store__name__icontains=query))
+    if store:
+        products = products.filter(store=store)
+    page = Paginator(products.order_by("name", "pk"), PRODUCTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "storefront/product_list.html", {
+        "page": page, "query": query, "stores": stores, "store": store,
+        "filter_qs": urlencode({k: v for k, v in {"q": query, "store": store.slug if store else ""}.items() if v}),
+    })
+
+
+def _product_or_404(store_slug: str, product_slug: str) -> Product:
+    return get_object_or_404(Product.objects.select_related("store"), store__slug=store_slug, slug=product_slug,
+                             active=True)
+
+
+def _product_page(request, product: Product, *, alert_form=None, status=200):
+    if alert_form is None and not product.purchasable:
+        email = request.user.email if request.user.is_authenticated else ""
+        alert_form = BackInStockForm(initial={"email": email})
+    return render(request, "storefront/product_detail.html", {
+        "product": product, "add_form": QuantityForm(), "alert_form": alert_form,
+        "in_cart": Cart(request.session).quantity_of(product.pk),
+    }, status=status)
+
+
+def product_detail(request, store_slug, product_slug):
+    return _product_page(request, _product_or_404(store_slug, product_slug))
+
+
+@require_POST
+def stock_alert(request, store_slug, product_slug):
+    product = _product_or_404(store_slug, product_slug)
+    if product.purchasable:
+        messages.info(request, f"Good news: {product.name} is available now. Add it to your cart.")
+        return redirect(product)
+    form = BackInStockForm(request.POST)
+    if not form.is_valid():
+        return _product_page(request, product, alert_form=form, status=400)
+    user = request.user if request.user.is_authenticated else None
+    _, created = back_in_stock_subscribe(product=product, email=form.cleaned_data["email"], user=user)
+    if created:
+        messages.success(request, f"Done. We'll email {form.cleaned_data['email']} when {product.name} is back in stock.")
+    else:
+        messages.info(request, f"You're already on the list: we'll email {form.cleaned_data['email']} "
+                               f"when {product.name} is back.")
+    return redirect(product)
+
+
+# --- cart -----------------------------------------------------------------------------------
+
+def _stock_problem(product: Product, quantity: int) -> str:
+    if not product.active:
+        return f"Sorry, {product.name} is no longer available."
+    if not product.allow_backorder and quantity > product.stock_on_hand:
+        if product.stock_on_hand <= 0:
+            return f"Sorry, {product.name} is out of stock."
+        return f"Sorry, only {product.stock_on_hand} of {product.name} left."
+    return ""
+
+
+def cart(request):
+    basket = Cart(request.session)
+    quote = cart_quote(basket.items())
+    if quote.missing_product_ids:
+        basket.drop(quote.missing_product_ids)
+        messages.warning(request, "An item in your cart is no longer sold and was removed.")
+    return render(request, "storefront/cart.html", {"quote": quote})
+
+
+@require_POST
+def cart_add(request, product_id):
+    product = get_object_or_404(Product.objects.select_related("store"), pk=product_id, active=True)
+    form = QuantityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a quantity between 1 and 99.")
+        return redirect(product)
+    basket = Cart(request.session)
+    quantity = basket.quantity_of(product.pk) + form.cleaned_data["quantity"]
+    problem = _stock_problem(product, quantity)
+    if problem:
+        messages.error(request, problem + (" (Some are already in your cart.)" if basket.quantity_of(product.pk) else ""))
+        return redirect(product)
+    basket.set(product.pk, quantity)
+    messages.success(request, f"Added {form.cleaned_data['quantity']} × {product.name} to your cart.")
+    return redirect("storefront:cart")
+
+
+@require_POST
+def cart_update(request, product_id):
+    basket = Cart(request.session)
+    if product_id not in basket.items():
+        raise Http404("That item is not in your cart.")
+    form = CartUpdateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Quantity must be a whole number from 0 to 99.")
+        return redirect("storefront:cart")
+    quantity = form.cleaned_data["quantity"]
+    product = Product.objects.filter(pk=product_id).first()
+    if quantity and product is not None:
+        problem = _stock_problem(product, quantity)
+        if problem:
+            messages.error(request, problem)
+            return redirect("storefront:cart")
+    basket.set(product_id, quantity)
+    if quantity == 0:
+        messages.success(request, "Item removed from your cart.")
+    return redirect("storefront:cart")
+
+
+@require_POST
+def cart_remove(request, product_id):
+    Cart(request.session).remove(product_id)
+    messages.success(request, "Item removed from your cart.")
+    return redirect("storefront:cart")
+
+
+# --- checkout -------------------------------------------------------------------------------
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def checkout(request):
+    basket = Cart(request.session)
+    items = basket.items()
+    if not items:
+        messages.info(request, "Your cart is empty: add something first.")
+        return redirect("storefront:cart")
+    user = request.user if request.user.is_authenticated else None
+    if request.method == "POST":
+        form = CheckoutForm(request.POST)
+    else:
+        initial = {}
+        if user:
+            initial = {"email": user.email, "name": user.get_full_name(), "phone": user.phone or None}
+        form = CheckoutForm(initial=initial)
+    method = request.POST.get("shipping_method") or form.fields["shipping_method"].initial
+    quote = cart_quote(items)
+    if quote.missing_product_ids:
+        basket.drop(quote.missing_product_ids)
+        messages.warning(request, "An item in your cart is no longer sold and was removed.")
+        return redirect("storefront:cart")
+    quotes = {m: quote.with_method(m) for m in Order.ShippingMethod.values}
+    if method not in quotes:
+        method = Order.ShippingMethod.STANDARD
+    # Show what each delivery option costs for this cart (all stores together).
+    form.fields["shipping_method"].choices = [
+        (value, f"{label} · {'£' + str(quotes[value].shipping) if quotes[value].shipping else 'free'}")
+        for value, label in Order.ShippingMethod.choices
+    ]
+
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = checkout_place(
+                customer=user, email=data["email"], items=items, address=form.address(),
+                shipping_method=data["shipping_method"], payment_method=data["payment_method"],
+                card_number=data["card_number"], phone=form.phone_e164(), sms_opt_in=data["sms_opt_in"],
+                marketing_opt_in=data["marketing_opt_in"], ip=_client_ip(request),
+            )
+        except (CheckoutError, StockError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            placed = [str(result.checkout_id)] + list(request.session.get(PLACED_SESSION_KEY, []))
+            request.session[PLACED_SESSION_KEY] = placed[:20]
+            basket.clear()
+            return redirect("storefront:checkout_placed", checkout_id=result.checkout_id)
+
+    return render(request, "storefront/checkout.html", {
+        "form": form, "quote": quotes[method], "quotes": quotes, "method": method,
+    }, status=400 if request.method == "POST" else 200)
+
+
+def _placed_orders_or_404(request, checkout_id: UUID) -> list[Order]:
+    """The orders of one checkout, for the browser that placed them or the customer who owns them."""
+    orders = list(Order.objects.filter(checkout_id=checkout_id).select_related("store", "customer")
+                  .prefetch_related("lines", "payments").order_by("store__name", "pk"))
+    if not orders:
+        raise Http404("No such order.")
+    in_session = str(checkout_id) in request.session.get(PLACED_SESSION_KEY, [])
+    owner = request.user.is_authenticated and all(o.customer_id == request.user.pk for o in orders)
+    if not (in_session or owner):
+        raise Http404("No such order.")
+    return orders
+
+
+def checkout_placed(request, checkout_id):
+    orders = _placed_orders_or_404(request, checkout_id)
+    awaiting = orders_awaiting_payment(orders)
+    for order in orders:
+        order.status_link = status_path(order)
+        order.latest_payment = next(iter(order.payments.all()), None)
+        order.mine = request.user.is_authenticated and order.customer_id == request.user.pk
+    return render(request, "storefront/placed.html", {
+        "orders": orders, "awaiting": awaiting,
+        "retry_form": RetryPaymentForm() if awaiting else None,
+        "email": orders[0].email,
+    })
+
+
+@require_POST
+def checkout_pay(request, checkout_id):
+    orders = _placed_orders_or_404(request, checkout_id)
+    form = RetryPaymentForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        messages.error(request, errors)
+        return redirect("storefront:checkout_placed", checkout_id=checkout_id)
+    try:
+        result = checkout_retry_payment(orders=orders, payment_method=form.cleaned_data["payment_method"],
+                                        card_number=form.cleaned_data["card_number"], actor=request.user)
+    except CheckoutError as exc:
+        messages.error(request, str(exc))
+    else:
+        if result.payment_ok:
+            messages.success(request, "Thank you: payment sorted. Your order is being prepared.")
+        else:
+            messages.error(request, f"{result.error}. Your items are still reserved: try another card "
+                                    f"or choose cash on delivery.")
+    return redirect("storefront:checkout_placed", checkout_id=checkout_id)

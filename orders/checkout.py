@@ -1,0 +1,406 @@
+"""Checkout: turn a cart into one order per store, in one database transaction.
+
+Prices (one rule, used by the cart page, the checkout summary and the orders themselves)
+  Product prices and shipping INCLUDE UK VAT at 20%; nothing is added at the till.
+  Per order (= per store): subtotal = Σ unit price × quantity; shipping: standard £3.99, free
+  when that store's subtotal is £50 or more, express £7.99; total = subtotal + shipping;
+  tax_total = the VAT contained in the total = total × 20/120, rounded half-up to the penny.
+Delivery estimate
+  Working days (Mon–Fri) after the start day: standard 5, express 2. The start day is today,
+  or for a backordered order the expected restock date (today + the longest restock lead time,
+  in calendar days, of its backordered products).
+Stock
+  Reserved with one conditional UPDATE per product (catalog.services.stock_reserve), in product
+  id order so concurrent checkouts never deadlock. A product short of stock without backorders
+  raises OutOfStock and the whole checkout rolls back: no order, no stock change.
+Payment
+  One Payment per order. The card gateway (orders.payments) is asked per order; a decline leaves
+  that order pending with a failed payment and its stock still reserved, so the customer can retry
+  (checkout_retry_payment) or switch to cash on delivery. Cash on delivery orders go straight to
+  processing (they are fulfilled before payment) with the payment pending until delivery.
+"""
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ConsentRecord
+from catalog.models import Product, Store
+from catalog.services import OutOfStock, StockError, stock_reserve
+
+from . import signals
+from .models import Order, OrderEvent, OrderLine, OrderStatus, Payment
+from .payments import ChargeResult, InvalidCardNumber, card_digits, get_gateway
+from .services import order_event_add, order_mark_backordered, order_transition, payment_set_status
+
+__all__ = ["CheckoutError", "CheckoutResult", "OutOfStock", "StockError", "cart_quote", "checkout_place",
+           "checkout_retry_payment", "estimate_delivery", "price_order"]
+
+VAT_RATE = Decimal("0.20")
+PENNY = Decimal("0.01")
+FREE_STANDARD_SHIPPING_FROM = Decimal("50.00")
+SHIPPING_PRICE = {Order.ShippingMethod.STANDARD: Decimal("3.99"), Order.ShippingMethod.EXPRESS: Decimal("7.99")}
+DELIVERY_WORKING_DAYS = {Order.ShippingMethod.STANDARD: 5, Order.ShippingMethod.EXPRESS: 2}
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postcode", "country")
+REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "postcode", "country")
+MAX_QUANTITY_PER_LINE = 99
+
+
+class CheckoutError(Exception):
+    """Checkout input that cannot be accepted. Nothing was saved."""
+
+
+# --- pricing ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: Decimal
+    shipping: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+def shipping_price(*, subtotal: Decimal, method: str) -> Decimal:
+    if method == Order.ShippingMethod.STANDARD and subtotal >= FREE_STANDARD_SHIPPING_FROM:
+        return Decimal("0.00")
+    return SHIPPING_PRICE[method]
+
+
+def vat_included(gross: Decimal) -> Decimal:
+    return (gross * VAT_RATE / (1 + VAT_RATE)).quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+def price_order(*, subtotal: Decimal, method: str) -> Totals:
+    subtotal = subtotal.quantize(PENNY)
+    shipping = shipping_price(subtotal=subtotal, method=method)
+    total = subtotal + shipping
+    return Totals(subtotal=subtotal, shipping=shipping, tax=vat_included(total), total=total)
+
+
+def add_working_days(start: date, days: int) -> date:
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+def estimate_delivery(*, method: str, start: date) -> date:
+    return add_working_days(start, DELIVERY_WORKING_DAYS[method])
+
+
+# --- cart quote ---------------------------------------------------------------------------
+
+@dataclass
+class QuoteLine:
+    product: Product
+    quantity: int
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.product.price * self.quantity
+
+    @property
+    def will_backorder(self) -> bool:
+        return self.product.allow_backorder and self.product.stock_on_hand < self.quantity
+
+    @property
+    def problem(self) -> str:
+        """Why this line cannot be bought as it stands ('' when it can)."""
+        product = self.product
+        if not product.active:
+            return "No longer available: remove it to continue."
+        if not product.allow_backorder and product.stock_on_hand < self.quantity:
+            if product.stock_on_hand <= 0:
+                return "Out of stock: remove it to continue."
+            return f"Only {product.stock_on_hand} left: lower the quantity to continue."
+        return ""
+
+
+@dataclass
+class StoreQuote:
+    store: Store
+    lines: list[QuoteLine]
+    totals: Totals
+
+
+@dataclass
+class CartQuote:
+    groups: list[StoreQuote] = field(default_factory=list)
+    missing_product_ids: list[int] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(line.quantity for group in self.groups for line in group.lines)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+    @property
+    def problems(self) -> list[str]:
+        return [f"{line.product.name}: {line.problem}" for g in self.groups for line in g.lines if line.problem]
+
+    def _sum(self, attr: str) -> Decimal:
+        return sum((getattr(g.totals, attr) for g in self.groups), start=Decimal("0.00"))
+
+    @property
+    def subtotal(self) -> Decimal:
+        return self._sum("subtotal")
+
+    @property
+    def shipping(self) -> Decimal:
+        return self._sum("shipping")
+
+    @property
+    def tax(self) -> Decimal:
+        return self._sum("tax")
+
+    @property
+    def total(self) -> Decimal:
+        return self._sum("total")
+
+    def with_method(self, method: str) -> "CartQuote":
+        """The same cart priced for another shipping method (no queries)."""
+        return CartQuote(
+            groups=[StoreQuote(store=g.store, lines=g.lines,
+                               totals=price_order(subtotal=g.totals.subtotal, method=method)) for g in self.groups],
+            missing_product_ids=self.missing_product_ids)
+
+
+def cart_quote(items: dict[int, int], *, shipping_method: str = Order.ShippingMethod.STANDARD) -> CartQuote:
+    """Price a cart ({product id: quantity}) grouped by store, with the same rules as checkout (one query)."""
+    products = Product.objects.select_related("store").in_bulk(list(items))
+    quote = CartQuote(missing_product_ids=[pid for pid in items if pid not in products])
+    by_store: dict[int, list[QuoteLine]] = defaultdict(list)
+    for pid, qty in items.items():
+        if pid in products:
+            by_store[products[pid].store_id].append(QuoteLine(product=products[pid], quantity=qty))
+    for lines in sorted(by_store.values(), key=lambda ls: ls[0].product.store.name):
+        lines.sort(key=lambda line: line.product.name)
+        subtotal = sum((line.line_total for line in lines), start=Decimal("0.00"))
+        quote.groups.append(StoreQuote(store=lines[0].product.store, lines=lines,
+                                       totals=price_order(subtotal=subtotal, method=shipping_method)))
+    return quote
+
+
+# --- placing ------------------------------------------------------------------------------
+
+@dataclass
+class CheckoutResult:
+    orders: list[Order]
+    payment_ok: bool
+    error: str = ""
+
+    @property
+    def checkout_id(self):
+        return self.orders[0].checkout_id if self.orders else None
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise CheckoutError("Enter a valid email address for your order updates.") from exc
+    return email
+
+
+def _clean_address(address: dict) -> dict:
+    cleaned = {key: str(address.get(key) or "").strip() for key in ADDRESS_FIELDS}
+    missing = [key for key in REQUIRED_ADDRESS_FIELDS if not cleaned[key]]
+    if missing:
+        raise CheckoutError("The delivery address is missing: " + ", ".join(missing) + ".")
+    cleaned["country"] = cleaned["country"].upper()
+    if len(cleaned["country"]) != 2:
+        raise CheckoutError("Country must be a two-letter code such as GB.")
+    return cleaned
+
+
+def _clean_phone(phone) -> str:
+    raw = str(phone or "").strip()
+    if not raw:
+        return ""
+    try:
+        parsed = phonenumbers.parse(raw, settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise CheckoutError("Enter a valid phone number, e.g. +447911123456.") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise CheckoutError("Enter a valid phone number, e.g. +447911123456.")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _clean_items(items: dict) -> dict[int, int]:
+    cleaned = {}
+    for pid, qty in (items or {}).items():
+        pid, qty = int(pid), int(qty)
+        if qty < 1 or qty > MAX_QUANTITY_PER_LINE:
+            raise CheckoutError(f"Quantities must be between 1 and {MAX_QUANTITY_PER_LINE}.")
+        cleaned[pid] = qty
+    if not cleaned:
+        raise CheckoutError("Your cart is empty.")
+    return cleaned
+
+
+def _card(payment_method: str, card_number: str) -> str:
+    if payment_method not in Payment.Method.values:
+        raise CheckoutError("Choose a payment method.")
+    if payment_method != Payment.Method.CARD:
+        return ""
+    try:
+        return card_digits(card_number)
+    except InvalidCardNumber as exc:
+        raise CheckoutError(str(exc)) from exc
+
+
+def _pay(*, order: Order, payment_method: str, digits: str, gateway, actor) -> ChargeResult:
+    """Create the order's Payment and settle it through the gateway (or as cash on delivery)."""
+    payment = Payment.objects.create(order=order, method=payment_method, amount=order.total,
+                                     card_last4=digits[-4:] if digits else "")
+    if payment_method == Payment.Method.COD:
+        order_transition(order=order, to=OrderStatus.PROCESSING, actor=actor, at_checkout=True,
+                         note="Cash on delivery: payment is collected when the parcel arrives")
+        return ChargeResult(status="pending")
+    result = gateway.charge(amount=order.total, currency=order.currency, card_number=digits,
+                            description=f"Order {order.number}")
+    if result.status == Payment.Status.CAPTURED:
+        payment_set_status(payment=payment, to=Payment.Status.CAPTURED, actor="payment gateway",
+                           reference=result.reference)
+        order_transition(order=order, to=OrderStatus.PROCESSING, actor=actor, note="Payment captured",
+                         at_checkout=True)
+    elif result.status == Payment.Status.FAILED:
+        payment_set_status(payment=payment, to=Payment.Status.FAILED, actor="payment gateway",
+                           reason=result.error or "Payment failed", reference=result.reference)
+    # "pending": an asynchronous gateway confirms later through its webhook.
+    return result
+
+
+def checkout_place(*, customer, email: str, items: dict[int, int], address: dict, shipping_method: str,
+                   payment_method: str, card_number: str = "", phone: str = "", sms_opt_in: bool = False,
+                   marketing_opt_in: bool = False, ip: str | None = None) -> CheckoutResult:
+    """Place one order per store for ``items`` ({product id: quantity}), pay, and return the orders.
+
+    Raises CheckoutError (or its stock counterpart OutOfStock, naming the product) with nothing
+    saved when the input is bad or stock is short. A declined card is NOT an exception: the
+    orders stay pending with a failed payment and ``payment_ok`` is False.
+    """
+    email = _clean_email(email)
+    address = _clean_address(address)
+    phone = _clean_phone(phone)
+    if sms_opt_in and not phone:
+        raise CheckoutError("Enter a mobile number to get order updates by SMS.")
+    if shipping_method not in Order.ShippingMethod.values:
+        raise CheckoutError("Choose a shipping method.")
+    digits = _card(payment_method, card_number)
+    items = _clean_items(items)
+    customer = customer if customer is not None and getattr(customer, "is_authenticated", False) else None
+    actor = customer or "guest"
+    gateway = get_gateway() if digits else None
+    checkout_id = uuid.uuid4()
+    today = timezone.localdate()
+    errors: list[str] = []
+
+    with transaction.atomic():
+        products = Product.objects.select_related("store").in_bulk(list(items))
+        for pid in items:
+            if pid not in products or not products[pid].active:
+                name = products[pid].name if pid in products else "An item in your cart"
+                raise CheckoutError(f"Sorry, “{name}” is no longer available. Remove it to continue.")
+        # Product id order: two checkouts lock the same rows in the same order (no deadlock).
+        backordered = {pid: stock_reserve(product_id=pid, quantity=items[pid]) for pid in sorted(items)}
+
+        by_store: dict[int, list[Product]] = defaultdict(list)
+        for pid in sorted(items):
+            by_store[products[pid].store_id].append(products[pid])
+
+        orders = []
+        for store_id in sorted(by_store):
+            store_products = by_store[store_id]
+            subtotal = sum((p.price * items[p.pk] for p in store_products), start=Decimal("0.00"))
+            totals = price_order(subtotal=subtotal, method=shipping_method)
+            late = [p for p in store_products if backordered[p.pk]]
+            expected = today + timedelta(days=max(p.restock_lead_days for p in late)) if late else None
+            order = Order.objects.create(
+                customer=customer, email=email, phone=phone, sms_opt_in=sms_opt_in, store_id=store_id,
+                checkout_id=checkout_id, status=OrderStatus.PENDING, currency=settings.SHOP_CURRENCY,
+                subtotal=totals.subtotal, shipping_total=totals.shipping, tax_total=totals.tax, total=totals.total,
+                shipping_name=address["name"], shipping_line1=address["line1"], shipping_line2=address["line2"],
+                shipping_city=address["city"], shipping_postcode=address["postcode"],
+                shipping_country=address["country"], shipping_method=shipping_method,
+                estimated_delivery=estimate_delivery(method=shipping_method, start=expected or today),
+            )
+            lines = OrderLine.objects.bulk_create([
+                OrderLine(order=order, product=p, product_name=p.name, sku=p.sku, unit_price=p.price,
+                          quantity=items[p.pk])
+                for p in store_products
+            ])
+            event = order_event_add(
+                order=order, kind=OrderEvent.Kind.PLACED, actor=actor, to_status=OrderStatus.PENDING,
+                note=f"{len(lines)} item line(s), total {order.total} {order.currency}",
+                data={"checkout_id": str(checkout_id), "total": str(order.total), "payment_method": payment_method},
+            )
+            signals.order_placed.send(sender=Order, order=order, event=event, actor=actor)
+            if late:
+                late_ids = {p.pk for p in late}
+                order_mark_backordered(
+                    order=order, expected=expected, actor="system",
+                    lines=[line for line in lines if line.product_id in late_ids],
+                    note="Ordered past the stock on hand: ships when the restock arrives",
+                )
+            orders.append(order)
+
+        if marketing_opt_in:
+            ConsentRecord.objects.create(user=customer, email=email, kind=ConsentRecord.Kind.MARKETING_EMAIL,
+                                         granted=True, source="checkout", ip_address=ip or None)
+        if sms_opt_in:
+            ConsentRecord.objects.create(user=customer, email=email, kind=ConsentRecord.Kind.SMS_UPDATES,
+                                         granted=True, source="checkout", ip_address=ip or None)
+
+        for order in orders:
+            result = _pay(order=order, payment_method=payment_method, digits=digits, gateway=gateway, actor=actor)
+            if result.status == Payment.Status.FAILED:
+                errors.append(result.error or "Payment failed")
+
+    return CheckoutResult(orders=orders, payment_ok=not errors, error=errors[0] if errors else "")
+
+
+def orders_awaiting_payment(orders) -> list[Order]:
+    """Orders of a checkout that are still pending and have no captured or open payment."""
+    waiting = []
+    for order in orders:
+        payments = list(order.payments.all())
+        if order.status == OrderStatus.PENDING and not any(
+                p.status in (Payment.Status.CAPTURED, Payment.Status.PENDING) for p in payments):
+            waiting.append(order)
+    return waiting
+
+
+def checkout_retry_payment(*, orders, payment_method: str, card_number: str = "", actor=None) -> CheckoutResult:
+    """Pay again for the orders of a checkout whose card was declined (stock is still reserved).
+
+    Each attempt is a new Payment row, so the failed one stays in the history.
+    """
+    digits = _card(payment_method, card_number)
+    gateway = get_gateway() if digits else None
+    actor = actor if actor is not None and getattr(actor, "is_authenticated", True) else "guest"
+    errors: list[str] = []
+    with transaction.atomic():
+        locked = list(Order.objects.select_for_update().filter(pk__in=[o.pk for o in orders]).order_by("pk"))
+        waiting = orders_awaiting_payment(locked)
+        if not waiting:
+            raise CheckoutError("These orders have nothing left to pay.")
+        for order in waiting:
+            result = _pay(order=order, payment_method=payment_method, digits=digits, gateway=gateway, actor=actor)
+            if result.status == Payment.Status.FAILED:
+                errors.append(result.error or "Payment failed")
+    return CheckoutResult(orders=locked, payment_ok=not errors, error=errors[0] if errors else "")
+
