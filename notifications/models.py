@@ -1,3 +1,343 @@
+"""Notification outbox, delivery log, in-app inbox, templates and every notification setting.
+
+No I/O here; writes go through ``notifications.services``, reads through ``notifications.selectors``.
+"""
+import datetime
+
+from django.conf import settings
 from django.db import models
 
-# Create your models here.
+from .events import EVENT_CHOICES, Audience, Category, Channel
+
+
+class Notification(models.Model):
+    """One message to one recipient on one channel: the outbox row.
+
+    Written in the same transaction as the order change that causes it, unique on
+    (event_key, recipient_address, channel) so the same change never notifies twice, and handed
+    to Celery only after commit. ``status`` moves queued → sending → sent → delivered/bounced, or
+    to failed after the last retry; skipped (a preference said no) and suppressed (address on the
+    suppression list) rows are never sent, and say why in ``status_reason``.
+    ``context`` is the plain dict the templates saw; subject/body_* what was actually sent.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        BOUNCED = "bounced", "Bounced"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+        SUPPRESSED = "suppressed", "Suppressed"
+
+    FINAL_FAILURES = (Status.BOUNCED, Status.FAILED)
+
+    event = models.CharField(max_length=64, choices=EVENT_CHOICES, db_index=True)
+    event_key = models.CharField(max_length=200, help_text="Identity of the change that caused it.")
+    audience = models.CharField(max_length=16, choices=Audience.choices)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="notifications", help_text="Empty for guests.")
+    recipient_address = models.CharField(max_length=254, help_text="Email, E.164 number, or user id (in-app).")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    language = models.CharField(max_length=8, default="en")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    status_reason = models.CharField(max_length=300, blank=True,
+                                     help_text="Why it was skipped, suppressed, held or failed.")
+    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="notifications")
+    store = models.ForeignKey("catalog.Store", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="notifications")
+    context = models.JSONField(default=dict, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    template_source = models.CharField(max_length=120, blank=True,
+                                       help_text="Which template rendered it, e.g. “database v3” or “file default”.")
+    template_fallback = models.BooleanField(default=False,
+                                            help_text="The chosen template failed to render; a fallback was used.")
+    legal_basis = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    send_after = models.DateTimeField(null=True, blank=True,
+                                      help_text="Held until then (SMS quiet hours in the recipient's time zone).")
+    retry_at = models.DateTimeField(null=True, blank=True, help_text="Next retry after a transient error.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event_key", "recipient_address", "channel"],
+                                    name="notification_once_per_recipient_channel"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "updated_at"], name="notification_status_updated"),
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient_created"),
+            models.Index(fields=["store", "-created_at"], name="notification_store_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} → {self.recipient_address} ({self.channel}, {self.status})"
+
+    @property
+    def is_failure(self) -> bool:
+        return self.status in self.FINAL_FAILURES
+
+
+class DeliveryAttempt(models.Model):
+    """One try at handing a notification to a provider (successful or not), plus what the
+    provider told us later through its callback (delivered / bounced / failed)."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Accepted by provider"
+        DELIVERED = "delivered", "Delivered"
+        BOUNCED = "bounced", "Bounced"
+        FAILED = "failed", "Failed"
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="delivery_attempts")
+    number = models.PositiveIntegerField(default=1, help_text="1 for the first try of this delivery run.")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    provider = models.CharField(max_length=64)
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    transient = models.BooleanField(default=False, help_text="The error was temporary and a retry was scheduled.")
+    sms_segments = models.PositiveSmallIntegerField(null=True, blank=True)
+    sms_encoding = models.CharField(max_length=8, blank=True, help_text="GSM-7 or UCS-2")
+    provider_status = models.CharField(max_length=64, blank=True, help_text="Last status from the callback.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"#{self.notification_id} try {self.number}: {self.status}"
+
+
+class InboxMessage(models.Model):
+    """An in-app message in a user's inbox (the bell in both dashboards). Unread while read_at is empty."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox_messages")
+    notification = models.OneToOneField(Notification, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="inbox_message")
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="inbox_user_read")]
+
+    def __str__(self):
+        return f"{self.user}: {self.title}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationTemplate(models.Model):
+    """A database override of a shipped default template, per event × audience × channel × language.
+
+    Email uses subject + text_body + html_body; SMS uses text_body; in-app uses subject (title) +
+    text_body. Where no active row exists the file default under templates/notifications/ is used.
+    Every save is validated by rendering against sample data and adds a ``NotificationTemplateVersion``.
+    """
+
+    event = models.CharField(max_length=64, choices=EVENT_CHOICES)
+    audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.CUSTOMER)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    subject = models.CharField(max_length=300, blank=True, help_text="Email subject or in-app title.")
+    text_body = models.TextField(blank=True, help_text="Plain-text email body, SMS body, or in-app body.")
+    html_body = models.TextField(blank=True, help_text="HTML email body (CSS is inlined at send time).")
+    active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=0)
+    render_error = models.TextField(blank=True, help_text="Set when it failed to render at send time.")
+    render_failed_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["event", "audience", "channel", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "audience", "channel", "language"],
+                                    name="one_template_per_event_audience_channel_language"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} / {self.audience} / {self.channel} / {self.language}"
+
+
+class NotificationTemplateVersion(models.Model):
+    """A saved state of a NotificationTemplate (the history shown in the admin, restorable)."""
+
+    template = models.ForeignKey(NotificationTemplate, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    subject = models.CharField(max_length=300, blank=True)
+    text_body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["template", "version"], name="template_version_unique")]
+
+    def __str__(self):
+        return f"{self.template} v{self.version}"
+
+
+class PlatformSettings(models.Model):
+    """Platform-wide notification settings (a single row, pk=1): default SMS quiet hours, retry
+    policy, SMS country allow-list and per-recipient daily SMS cap."""
+
+    quiet_hours_start = models.TimeField(default=datetime.time(21, 0))
+    quiet_hours_end = models.TimeField(default=datetime.time(8, 0))
+    max_attempts = models.PositiveSmallIntegerField(default=5, help_text="Tries per delivery, 1–8.")
+    sms_allowed_countries = models.CharField(max_length=200, blank=True, default="",
+                                             help_text="Comma-separated calling codes allowed for SMS, "
+                                                       "e.g. “44,33,49”. Empty: all.")
+    sms_daily_cap = models.PositiveIntegerField(default=10, help_text="Most SMS per number per day. 0: no cap.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "platform notification settings"
+
+    def __str__(self):
+        return "Platform notification settings"
+
+
+class PlatformEventSetting(models.Model):
+    """Platform switch per event: on/off and the default channels for customers and sellers
+    (a subset of email / sms / inapp). Missing rows mean the catalogue defaults in events.py."""
+
+    event = models.CharField(max_length=64, choices=EVENT_CHOICES, unique=True)
+    enabled = models.BooleanField(default=True)
+    customer_channels = models.JSONField(default=list, blank=True)
+    seller_channels = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["event"]
+
+    def __str__(self):
+        return f"{self.event} ({'on' if self.enabled else 'off'})"
+
+
+class SellerNotificationSetting(models.Model):
+    """A store's choice for one seller-facing event on one channel (no row: the platform default)."""
+
+    store = models.ForeignKey("catalog.Store", on_delete=models.CASCADE, related_name="notification_settings")
+    event = models.CharField(max_length=64, choices=EVENT_CHOICES)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["store", "event", "channel"],
+                                               name="seller_setting_unique")]
+
+    def __str__(self):
+        return f"{self.store}: {self.event} by {self.channel} {'on' if self.enabled else 'off'}"
+
+
+class StoreMessageSetting(models.Model):
+    """A store's personal note and optional discount code added to one customer event's messages."""
+
+    store = models.ForeignKey("catalog.Store", on_delete=models.CASCADE, related_name="message_settings")
+    event = models.CharField(max_length=64, choices=EVENT_CHOICES)
+    personal_note = models.TextField(blank=True, max_length=500)
+    discount_code = models.CharField(max_length=40, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["store", "event"], name="store_message_unique")]
+
+    def __str__(self):
+        return f"{self.store}: {self.event}"
+
+
+class StoreNotificationOptions(models.Model):
+    """Per-store switches for optional customer messages (no row: both on)."""
+
+    store = models.OneToOneField("catalog.Store", on_delete=models.CASCADE, related_name="notification_options")
+    shipping_updates = models.BooleanField(default=True, help_text="Send in-transit and out-for-delivery updates.")
+    review_request = models.BooleanField(default=True, help_text="Invite a review in the delivered message.")
+    review_url = models.URLField(blank=True, help_text="Where reviews go; empty: the order status page.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "store notification options"
+
+    def __str__(self):
+        return f"{self.store} options"
+
+
+class CustomerPreference(models.Model):
+    """A customer's choice for one category on one channel. No row: the category default
+    (transactional/security always on, shipping updates and account on, marketing off)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_prefs")
+    category = models.CharField(max_length=32, choices=Category.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    enabled = models.BooleanField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "category", "channel"],
+                                               name="customer_preference_unique")]
+
+    def __str__(self):
+        return f"{self.user}: {self.category} by {self.channel} {'on' if self.enabled else 'off'}"
+
+
+class QuietHours(models.Model):
+    """A user's own SMS quiet hours (in their time zone, accounts.User.time_zone); no row: the
+    platform default window. ``enabled=False`` means SMS may arrive at any time."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiet_hours")
+    enabled = models.BooleanField(default=True)
+    start = models.TimeField(default=datetime.time(21, 0))
+    end = models.TimeField(default=datetime.time(8, 0))
+
+    class Meta:
+        verbose_name_plural = "quiet hours"
+
+    def __str__(self):
+        return f"{self.user}: {self.start:%H:%M}–{self.end:%H:%M}" if self.enabled else f"{self.user}: off"
+
+
+class Suppression(models.Model):
+    """An address nothing is sent to on a channel: hard bounce, spam complaint, SMS STOP."""
+
+    class Reason(models.TextChoices):
+        BOUNCE = "bounce", "Hard bounce"
+        COMPLAINT = "complaint", "Spam complaint"
+        STOP = "stop", "Replied STOP"
+        MANUAL = "manual", "Added by staff"
+
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    address = models.CharField(max_length=254)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["channel", "address"], name="suppression_unique")]
+
+    def __str__(self):
+        return f"{self.address} ({self.channel}): {self.get_reason_display()}"

@@ -1,0 +1,184 @@
+"""Writes for notifications: the public service API.
+
+Outbox (``notification_enqueue``) lives in outbox.py and delivery (``notification_deliver``,
+``notification_resend``, ``outbox_sweep``, provider callbacks) in delivery.py; both are re-exported
+here so callers only ever import ``notifications.services``. This module holds the settings,
+preferences and inbox services.
+"""
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .events import (
+    CONSENT_CATEGORIES,
+    DEFAULT_ON_CATEGORIES,
+    EVENTS,
+    MANDATORY_CATEGORIES,
+    Category,
+    Channel,
+    get_event,
+)
+from .models import (
+    CustomerPreference,
+    InboxMessage,
+    PlatformEventSetting,
+    PlatformSettings,
+    QuietHours,
+    SellerNotificationSetting,
+    StoreMessageSetting,
+    StoreNotificationOptions,
+)
+
+
+def category_default(category: str) -> bool:
+    """Whether a customer gets this category on a channel when they never chose."""
+    return category in MANDATORY_CATEGORIES or category in DEFAULT_ON_CATEGORIES
+
+
+def _channel(channel: str) -> str:
+    if channel not in Channel.values:
+        raise ValidationError(f"Unknown channel “{channel}”. Choose one of: {', '.join(Channel.values)}.")
+    return channel
+
+
+def _event(code: str):
+    try:
+        return get_event(code)
+    except KeyError as exc:
+        raise ValidationError(str(exc.args[0])) from None
+
+
+# --- platform ---------------------------------------------------------------------------
+
+def platform_settings_get() -> PlatformSettings:
+    obj, _ = PlatformSettings.objects.get_or_create(pk=1)
+    return obj
+
+
+def platform_event_settings_ensure() -> int:
+    """Create one PlatformEventSetting per catalogue event (catalogue defaults). Returns how many were new."""
+    existing = set(PlatformEventSetting.objects.values_list("event", flat=True))
+    new = [PlatformEventSetting(event=code, enabled=True, customer_channels=list(e.customer_channels),
+                                seller_channels=list(e.seller_channels))
+           for code, e in EVENTS.items() if code not in existing]
+    PlatformEventSetting.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def platform_event_set(*, event: str, enabled: bool, customer_channels=None, seller_channels=None) -> PlatformEventSetting:
+    definition = _event(event)
+    values = {"enabled": bool(enabled)}
+    for name, chosen, allowed_for in (("customer_channels", customer_channels, definition.customer_channels),
+                                      ("seller_channels", seller_channels, definition.seller_channels)):
+        if chosen is None:
+            continue
+        chosen = [_channel(c) for c in chosen]
+        if chosen and not allowed_for:
+            raise ValidationError(f"{event} has no {name.split('_')[0]} recipients.")
+        values[name] = chosen
+    obj, _ = PlatformEventSetting.objects.update_or_create(event=event, defaults=values)
+    return obj
+
+
+# --- sellers ----------------------------------------------------------------------------
+
+def seller_setting_set(*, store, event: str, channel: str, enabled: bool) -> SellerNotificationSetting:
+    """Turn one seller-facing event on or off on one channel for the whole store."""
+    definition = _event(event)
+    _channel(channel)
+    if not definition.seller_channels:
+        raise ValidationError(f"{event} is not sent to sellers, so there is nothing to switch.")
+    obj, _ = SellerNotificationSetting.objects.update_or_create(
+        store=store, event=event, channel=channel, defaults={"enabled": bool(enabled)})
+    return obj
+
+
+def store_message_set(*, store, event: str, personal_note: str = "", discount_code: str = "") -> StoreMessageSetting:
+    """Set the personal note / discount code a store adds to one customer event's messages."""
+    definition = _event(event)
+    if not definition.customer_channels:
+        raise ValidationError(f"{event} is not sent to customers.")
+    personal_note, discount_code = (personal_note or "").strip(), (discount_code or "").strip()
+    if len(personal_note) > 500:
+        raise ValidationError("Keep the personal note under 500 characters.")
+    if len(discount_code) > 40 or (discount_code and not discount_code.replace("-", "").replace("_", "").isalnum()):
+        raise ValidationError("A discount code is up to 40 letters, digits, - or _.")
+    obj, _ = StoreMessageSetting.objects.update_or_create(
+        store=store, event=event, defaults={"personal_note": personal_note, "discount_code": discount_code})
+    return obj
+
+
+def store_options_set(*, store, shipping_updates: bool | None = None, review_request: bool | None = None,
+                      review_url: str | None = None) -> StoreNotificationOptions:
+    obj, _ = StoreNotificationOptions.objects.get_or_create(store=store)
+    if shipping_updates is not None:
+        obj.shipping_updates = bool(shipping_updates)
+    if review_request is not None:
+        obj.review_request = bool(review_request)
+    if review_url is not None:
+        obj.review_url = review_url.strip()
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+# --- customers --------------------------------------------------------------------------
+
+CONSENT_KIND_FOR_CHANNEL = {Channel.EMAIL: "marketing_email", Channel.SMS: "marketing_sms"}
+
+
+@transaction.atomic
+def customer_preference_set(*, user, category: str, channel: str, enabled: bool, source: str = "preferences",
+                            ip_address: str | None = None) -> CustomerPreference:
+    """Switch an optional category on or off on one channel.
+
+    Transactional and security messages cannot be switched off. Marketing on a channel records
+    the consent (accounts.ConsentRecord) it relies on, and withdrawing it records that too.
+    """
+    _channel(channel)
+    if category not in Category.values or category == Category.SELLER_ALERT:
+        raise ValidationError(f"Unknown category “{category}”.")
+    if category in MANDATORY_CATEGORIES:
+        if not enabled:
+            raise ValidationError(f"{Category(category).label}: these messages cannot be switched off.")
+    if category in CONSENT_CATEGORIES and channel in CONSENT_KIND_FOR_CHANNEL:
+        from accounts.models import ConsentRecord
+
+        ConsentRecord.objects.create(user=user, email=user.email, kind=CONSENT_KIND_FOR_CHANNEL[channel],
+                                     granted=bool(enabled), source=source[:64], ip_address=ip_address)
+    obj, _ = CustomerPreference.objects.update_or_create(
+        user=user, category=category, channel=channel, defaults={"enabled": bool(enabled)})
+    return obj
+
+
+def quiet_hours_set(*, user, enabled: bool, start: datetime.time | None = None,
+                    end: datetime.time | None = None) -> QuietHours:
+    if enabled and (start is None or end is None):
+        raise ValidationError("Give both a start and an end time for quiet hours.")
+    if enabled and start == end:
+        raise ValidationError("Quiet hours need a start and end that differ.")
+    defaults = {"enabled": bool(enabled)}
+    if start is not None:
+        defaults["start"] = start
+    if end is not None:
+        defaults["end"] = end
+    obj, _ = QuietHours.objects.update_or_create(user=user, defaults=defaults)
+    return obj
+
+
+# --- inbox ------------------------------------------------------------------------------
+
+def inbox_mark_read(*, user, message_id: int) -> InboxMessage:
+    """Mark one of the user's own inbox messages read. Raises InboxMessage.DoesNotExist for others'."""
+    message = InboxMessage.objects.get(pk=message_id, user=user)
+    if message.read_at is None:
+        message.read_at = timezone.now()
+        message.save(update_fields=["read_at"])
+    return message
+
+
+def inbox_mark_all_read(*, user) -> int:
+    return InboxMessage.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+
