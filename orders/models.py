@@ -189,6 +189,8 @@ class Shipment(models.Model):
     tracking_url = models.URLField(blank=True)
     status = models.CharField(max_length=20, choices=TrackingStatus.choices, default=TrackingStatus.LABEL_CREATED)
     eta = models.DateField(null=True, blank=True)
+    eta_updated_at = models.DateTimeField(null=True, blank=True,
+                                          help_text="When the carrier stated the current ETA (older statements never win)")
     shipped_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
@@ -227,6 +229,36 @@ class TrackingEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["shipment", "dedupe_key"], name="tracking_event_once"),
         ]
+
+
+class CarrierWebhookLog(models.Model):
+    """One accepted (signed, well-formed) carrier webhook and what became of it.
+
+    Requests with a bad signature or body are refused before anything is written (only logged).
+    """
+
+    class Outcome(models.TextChoices):
+        PROCESSED = "processed", "Processed"
+        DUPLICATE = "duplicate", "Duplicate (already processed)"
+        UNKNOWN_TRACKING = "unknown_tracking", "Unknown tracking number"
+        IGNORED = "ignored", "Ignored event type"
+
+    carrier = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=128, blank=True, help_text="The carrier's id for this delivery")
+    event_type = models.CharField(max_length=64, blank=True)
+    tracking_numbers = models.CharField(max_length=300, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    checkpoints_stored = models.PositiveIntegerField(default=0)
+    detail = models.CharField(max_length=300, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["carrier", "event_id"], name="carrier_webhook_event")]
+
+    def __str__(self):
+        return f"{self.carrier} {self.event_id or self.tracking_numbers} {self.outcome}"
 
 
 class OrderEvent(models.Model):

@@ -179,13 +179,27 @@ class TrackingUpdate:
     location: str = ""
     eta: date | None = None
     raw: dict | None = None
+    # When the carrier stated ``eta`` (its event time); defaults to occurred_at. An ETA stated
+    # earlier than the one we hold never overwrites it (replays and late retries).
+    eta_as_of: "timezone.datetime | None" = None
+
+
+def _tracking_moves_forward(current: str, to: str) -> bool:
+    if current in TRACKING_FINAL or to == current:
+        return False
+    # An exception (failed attempt, weather, customs…) can interrupt any stage before the end.
+    return to == TrackingStatus.EXCEPTION or TRACKING_RANK[to] >= TRACKING_RANK[current]
 
 
 @transaction.atomic
 def shipment_record_tracking(*, shipment: Shipment, update: TrackingUpdate, source: str = "webhook",
-                             delay_reason: str = "") -> TrackingEvent | None:
-    """Store one checkpoint once; move the shipment forward only; react to ETA slips.
+                             delay_reason: str = "", advance: bool = True) -> TrackingEvent | None:
+    """Store one checkpoint once; move the shipment forward only; react to ETA changes.
 
+    ``advance=False`` stores the checkpoint without moving the shipment: the older checkpoints of
+    a backlog, so a batch raises one notification for where the parcel is now, not one per missed
+    step. A replayed checkpoint changes nothing, except that its ETA still applies when the
+    carrier stated it after the ETA we hold (an ETA revision without a new scan).
     Returns the stored TrackingEvent, or None when it was a replay.
     """
     locked = Shipment.objects.select_for_update().select_related("order").get(pk=shipment.pk)
@@ -194,36 +208,38 @@ def shipment_record_tracking(*, shipment: Shipment, update: TrackingUpdate, sour
         defaults={"status": update.status, "occurred_at": update.occurred_at, "message": update.message[:300],
                   "location": update.location[:200], "source": source, "raw": update.raw or {}},
     )
-    if not created:
-        return None
     order = locked.order
-    order_event_add(order=order, kind=OrderEvent.Kind.TRACKING, actor=locked.carrier_name or locked.carrier,
-                    to_status=update.status, note=" · ".join(x for x in [update.message, update.location] if x),
-                    data={"shipment_id": locked.pk, "tracking_event_id": tracking_event.pk,
-                          "occurred_at": update.occurred_at.isoformat()})
-    # Out-of-order delivery: only a newer checkpoint of a higher (or equal, for exceptions) rank moves it.
-    is_newer = locked.last_event_at is None or update.occurred_at >= locked.last_event_at
-    moves_forward = (
-        locked.status not in TRACKING_FINAL
-        and is_newer
-        and update.status != locked.status
-        and TRACKING_RANK[update.status] >= TRACKING_RANK[locked.status]
-    )
-    if is_newer:
-        locked.last_event_at = update.occurred_at
+    fields = []
+    moves_forward = False
+    if created:
+        order_event_add(order=order, kind=OrderEvent.Kind.TRACKING, actor=locked.carrier_name or locked.carrier,
+                        to_status=update.status, note=" · ".join(x for x in [update.message, update.location] if x),
+                        data={"shipment_id": locked.pk, "tracking_event_id": tracking_event.pk,
+                              "occurred_at": update.occurred_at.isoformat()})
+        # Out-of-order delivery: only the newest checkpoint can move the shipment, and only forward.
+        is_newer = locked.last_event_at is None or update.occurred_at >= locked.last_event_at
+        moves_forward = advance and is_newer and _tracking_moves_forward(locked.status, update.status)
+        if is_newer:
+            locked.last_event_at = update.occurred_at
+            fields.append("last_event_at")
+        if moves_forward:
+            from_status = locked.status
+            locked.status = update.status
+            fields.append("status")
+            if update.status == TrackingStatus.DELIVERED:
+                locked.delivered_at = update.occurred_at
+                fields.append("delivered_at")
     old_eta = locked.eta
-    fields = ["last_event_at"]
-    if moves_forward:
-        from_status = locked.status
-        locked.status = update.status
-        fields.append("status")
-        if update.status == TrackingStatus.DELIVERED:
-            locked.delivered_at = update.occurred_at
-            fields.append("delivered_at")
-    if update.eta and is_newer and locked.status not in TRACKING_FINAL and update.eta != old_eta:
-        locked.eta = update.eta
-        fields.append("eta")
-    locked.save(update_fields=fields)
+    eta_as_of = update.eta_as_of or update.occurred_at
+    eta_is_current = locked.eta_updated_at is None or eta_as_of >= locked.eta_updated_at
+    if update.eta and eta_is_current and locked.status not in TRACKING_FINAL:
+        if update.eta != old_eta:
+            locked.eta = update.eta
+            fields.append("eta")
+        locked.eta_updated_at = eta_as_of
+        fields.append("eta_updated_at")
+    if fields:
+        locked.save(update_fields=fields)
 
     if moves_forward:
         status_event = order_event_add(order=order, kind=OrderEvent.Kind.SHIPMENT, actor="carrier",
@@ -231,13 +247,13 @@ def shipment_record_tracking(*, shipment: Shipment, update: TrackingUpdate, sour
                                        data={"shipment_id": locked.pk})
         signals.shipment_status_changed.send(sender=Shipment, shipment=locked, order=order, from_status=from_status,
                                              to_status=locked.status, tracking_event=tracking_event,
-                                             event=status_event)
+                                             event=status_event, reason=delay_reason or update.message)
         if locked.status == TrackingStatus.DELIVERED and order.status == OrderStatus.SHIPPED:
             order_transition(order=order, to=OrderStatus.COMPLETED, actor="carrier", note="Delivered")
     if "eta" in fields:
         reason = delay_reason or update.message
         eta_event = order_event_add(order=order, kind=OrderEvent.Kind.SHIPMENT, actor="carrier",
-                                    note=f"ETA changed from {old_eta} to {locked.eta}",
+                                    note=f"ETA changed from {old_eta or 'none'} to {locked.eta}",
                                     data={"shipment_id": locked.pk, "old_eta": old_eta.isoformat() if old_eta else None,
                                           "new_eta": locked.eta.isoformat()})
         if locked.eta and (order.estimated_delivery is None or locked.eta != order.estimated_delivery):
@@ -245,7 +261,7 @@ def shipment_record_tracking(*, shipment: Shipment, update: TrackingUpdate, sour
             order.save(update_fields=["estimated_delivery", "updated_at"])
         signals.shipment_eta_changed.send(sender=Shipment, shipment=locked, order=order, old_eta=old_eta,
                                           new_eta=locked.eta, reason=reason, event=eta_event)
-    return tracking_event
+    return tracking_event if created else None
 
 
 @transaction.atomic

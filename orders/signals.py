@@ -15,7 +15,8 @@ payment_status_changed = Signal()
 order_backordered = Signal()
 # shipment, order, event  (a new shipment was created; order_status_changed to shipped follows)
 shipment_created = Signal()
-# shipment, order, from_status, to_status, tracking_event (TrackingEvent|None), event
+# shipment, order, from_status, to_status, tracking_event (TrackingEvent|None), event,
+# reason (the carrier's message for this checkpoint, e.g. why an exception happened)
 shipment_status_changed = Signal()
 # shipment, order, old_eta, new_eta, reason, event
 shipment_eta_changed = Signal()

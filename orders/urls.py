@@ -1,2 +1,9 @@
+from django.urls import path
+
+from . import views, webhooks
+
 app_name = "orders"
-urlpatterns = []
+urlpatterns = [
+    path("webhooks/carriers/<slug:carrier>/", webhooks.carrier_webhook, name="carrier_webhook"),
+    path("track/<slug:carrier>/<str:tracking_number>/", views.carrier_tracking, name="carrier_tracking"),
+]

@@ -14,7 +14,6 @@ urlpatterns = [
     path("checkout/placed/<uuid:checkout_id>/pay/", views.checkout_pay, name="checkout_pay"),
     path("track/", views.track, name="track"),
     path("o/<str:token>/", views.order_status_token, name="order_status_token"),
-    path("track/<str:carrier>/<str:tracking_number>/", views.track_shipment, name="track_shipment"),
     path("p/<slug:store_slug>/<slug:product_slug>/", views.product_detail, name="product_detail"),
     path("p/<slug:store_slug>/<slug:product_slug>/notify/", views.stock_alert, name="stock_alert"),
 ]

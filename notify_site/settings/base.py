@@ -179,6 +179,23 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 EASYPOST_WEBHOOK_SECRET = env("EASYPOST_WEBHOOK_SECRET", default="")
 AFTERSHIP_WEBHOOK_SECRET = env("AFTERSHIP_WEBHOOK_SECRET", default="")
 
+# --- Carrier tracking (orders.carriers) ---------------------------------------------------
+# Webhooks: POST /webhooks/carriers/easypost/ and /webhooks/carriers/aftership/ (secrets above).
+# Polled carriers (the simulated one, and any without webhooks) are looked up at most this many
+# times a minute per carrier; CARRIER_POLL_RATES overrides it per carrier ("simulated=120;dpd=30").
+CARRIER_POLL_RATE_PER_MINUTE = env.int("CARRIER_POLL_RATE_PER_MINUTE", default=60)
+CARRIER_POLL_RATES = env.dict("CARRIER_POLL_RATES", cast={"value": int}, default={})
+CARRIER_POLL_EVERY_SECONDS = env.int("CARRIER_POLL_EVERY_SECONDS", default=60)
+# The simulated carrier takes a parcel from label to doorstep in this many minutes (a little
+# longer when it hits an exception), and is polled this often.
+CARRIER_SIMULATED_JOURNEY_MINUTES = env.float("CARRIER_SIMULATED_JOURNEY_MINUTES", default=6.0)
+CARRIER_SIMULATED_POLL_SECONDS = env.int("CARRIER_SIMULATED_POLL_SECONDS", default=45)
+CELERY_BEAT_SCHEDULE["orders.poll-carriers"] = {
+    "task": "orders.poll_due_shipments",
+    "schedule": float(CARRIER_POLL_EVERY_SECONDS),
+    "options": {"expires": CARRIER_POLL_EVERY_SECONDS},
+}
+
 # Status-page links in messages are signed and expire after this many days.
 STATUS_LINK_MAX_AGE_DAYS = env.int("STATUS_LINK_MAX_AGE_DAYS", default=90)
 

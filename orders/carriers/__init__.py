@@ -1,4 +1,8 @@
-"""Carrier adapters (one interface: parse a webhook, poll a tracking number)."""
+"""Carrier adapters (one interface: verify and parse a webhook, poll a tracking number).
+
+``get_adapter(code)`` finds the adapter for a carrier code; carriers with no adapter (Royal Mail,
+DPD… entered by hand) only get a public tracking link.
+"""
 
 TRACKING_URLS = {
     "royalmail": "https://www.royalmail.com/track-your-item#/tracking-results/{n}",
@@ -21,6 +25,47 @@ CARRIER_CHOICES = [
     ("aftership", "AfterShip"),
 ]
 
+_registry: dict = {}
+
+
+def _builtin_adapters():
+    from .aftership import AfterShipAdapter
+    from .easypost import EasyPostAdapter
+    from .simulated import SimulatedCarrier
+
+    return [EasyPostAdapter(), AfterShipAdapter(), SimulatedCarrier()]
+
+
+def registry() -> dict:
+    if not _registry:
+        for adapter in _builtin_adapters():
+            _registry.setdefault(adapter.code, adapter)
+    return _registry
+
+
+def register(adapter):
+    """Add (or replace) the adapter for ``adapter.code``; returns the one it replaced, if any."""
+    reg = registry()
+    previous = reg.get(adapter.code)
+    reg[adapter.code] = adapter
+    return previous
+
+
+def unregister(code: str, previous=None):
+    reg = registry()
+    if previous is not None:
+        reg[code] = previous
+    else:
+        reg.pop(code, None)
+
+
+def get_adapter(code: str):
+    return registry().get(code)
+
+
+def pollable_adapters() -> list:
+    return [adapter for adapter in registry().values() if adapter.pollable]
+
 
 def tracking_url_for(carrier: str, tracking_number: str) -> str:
     from django.conf import settings
@@ -29,4 +74,4 @@ def tracking_url_for(carrier: str, tracking_number: str) -> str:
     template = TRACKING_URLS.get(carrier)
     if template:
         return template.format(n=tracking_number)
-    return settings.SITE_URL + reverse("storefront:track_shipment", args=[carrier, tracking_number])
+    return settings.SITE_URL + reverse("orders:carrier_tracking", args=[carrier, tracking_number])

@@ -1,0 +1,18 @@
+"""Celery tasks for orders: thin (ids in, a service call, nothing else)."""
+from celery import shared_task
+
+
+@shared_task(name="orders.poll_due_shipments", ignore_result=True)
+def poll_due_shipments():
+    """Beat, every minute: queue tracking polls for the shipments that are due."""
+    from .carriers.polling import carrier_poll_dispatch
+
+    return carrier_poll_dispatch()
+
+
+@shared_task(name="orders.poll_shipment", ignore_result=True)
+def poll_shipment(shipment_id: int):
+    """Ask the shipment's carrier for news and record it (idempotent: checkpoints are stored once)."""
+    from .carriers.polling import shipment_poll
+
+    return shipment_poll(shipment_id=shipment_id)
