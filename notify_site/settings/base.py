@@ -193,7 +193,7 @@ CARRIER_SIMULATED_POLL_SECONDS = env.int("CARRIER_SIMULATED_POLL_SECONDS", defau
 CELERY_BEAT_SCHEDULE["orders.poll-carriers"] = {
     "task": "orders.poll_due_shipments",
     "schedule": float(CARRIER_POLL_EVERY_SECONDS),
-    "options": {"expires": CARRIER_POLL_EVERY_SECONDS},
+    "options": {"expire_seconds": CARRIER_POLL_EVERY_SECONDS},  # a missed run is skipped, not stacked
 }
 
 # Status-page links in messages are signed and expire after this many days.

@@ -1,6 +1,6 @@
 """pytest. SQLite in memory unless DATABASE_URL points at PostgreSQL (CI)."""
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import CELERY_RESULT_BACKEND, env
 
 SECRET_KEY = "test-secret-key-not-for-production"
 DEBUG = False
@@ -9,6 +9,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = False
+if CELERY_RESULT_BACKEND.startswith("file://"):
+    # Eager tasks still open the result backend; don't depend on var/ existing (pytest without make).
+    CELERY_RESULT_BACKEND = "cache+memory://"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
