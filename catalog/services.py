@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import signals
 from .models import BackInStockSubscription, Product
 
 
@@ -62,14 +63,21 @@ def stock_release(*, product_id: int, quantity: int) -> None:
 
 
 @transaction.atomic
-def stock_set(*, product: Product, stock_on_hand: int) -> Product:
-    """Set the counted stock (a stock take or a delivery from the supplier)."""
-    if stock_on_hand < 0 and not product.allow_backorder:
-        raise StockError(f"Stock for “{product.name}” cannot be negative (backorders are off).")
+def stock_set(*, product: Product, stock_on_hand: int, actor=None) -> Product:
+    """Set the counted stock (a stock take or a delivery from the supplier).
+
+    Sends ``product_restocked`` when the product goes from none to some.
+    """
     locked = Product.objects.select_for_update().get(pk=product.pk)
+    if stock_on_hand < 0 and not locked.allow_backorder:
+        raise StockError(f"Stock for “{locked.name}” cannot be negative (backorders are off).")
+    old = locked.stock_on_hand
     locked.stock_on_hand = stock_on_hand
     locked.save(update_fields=["stock_on_hand", "updated_at"])
     product.stock_on_hand = stock_on_hand
+    if old <= 0 < stock_on_hand:
+        signals.product_restocked.send(sender=Product, product=locked, old_stock=old, new_stock=stock_on_hand,
+                                       actor=actor)
     return locked
 
 

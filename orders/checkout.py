@@ -262,12 +262,16 @@ def _card(payment_method: str, card_number: str) -> str:
         raise CheckoutError(str(exc)) from exc
 
 
-def _pay(*, order: Order, payment_method: str, digits: str, gateway, actor) -> ChargeResult:
-    """Create the order's Payment and settle it through the gateway (or as cash on delivery)."""
+def _pay(*, order: Order, payment_method: str, digits: str, gateway) -> ChargeResult:
+    """Create the order's Payment and settle it through the gateway (or as cash on delivery).
+
+    The move to processing is the system's doing (actor "payment gateway" / "system"), flagged
+    at_checkout so the notification engine knows order.placed already told the customer.
+    """
     payment = Payment.objects.create(order=order, method=payment_method, amount=order.total,
                                      card_last4=digits[-4:] if digits else "")
     if payment_method == Payment.Method.COD:
-        order_transition(order=order, to=OrderStatus.PROCESSING, actor=actor, at_checkout=True,
+        order_transition(order=order, to=OrderStatus.PROCESSING, actor="system", at_checkout=True,
                          note="Cash on delivery: payment is collected when the parcel arrives")
         return ChargeResult(status="pending")
     result = gateway.charge(amount=order.total, currency=order.currency, card_number=digits,
@@ -275,7 +279,7 @@ def _pay(*, order: Order, payment_method: str, digits: str, gateway, actor) -> C
     if result.status == Payment.Status.CAPTURED:
         payment_set_status(payment=payment, to=Payment.Status.CAPTURED, actor="payment gateway",
                            reference=result.reference)
-        order_transition(order=order, to=OrderStatus.PROCESSING, actor=actor, note="Payment captured",
+        order_transition(order=order, to=OrderStatus.PROCESSING, actor="payment gateway", note="Payment captured",
                          at_checkout=True)
     elif result.status == Payment.Status.FAILED:
         payment_set_status(payment=payment, to=Payment.Status.FAILED, actor="payment gateway",
@@ -366,7 +370,7 @@ def checkout_place(*, customer, email: str, items: dict[int, int], address: dict
                                          granted=True, source="checkout", ip_address=ip or None)
 
         for order in orders:
-            result = _pay(order=order, payment_method=payment_method, digits=digits, gateway=gateway, actor=actor)
+            result = _pay(order=order, payment_method=payment_method, digits=digits, gateway=gateway)
             if result.status == Payment.Status.FAILED:
                 errors.append(result.error or "Payment failed")
 
@@ -384,14 +388,13 @@ def orders_awaiting_payment(orders) -> list[Order]:
     return waiting
 
 
-def checkout_retry_payment(*, orders, payment_method: str, card_number: str = "", actor=None) -> CheckoutResult:
+def checkout_retry_payment(*, orders, payment_method: str, card_number: str = "") -> CheckoutResult:
     """Pay again for the orders of a checkout whose card was declined (stock is still reserved).
 
     Each attempt is a new Payment row, so the failed one stays in the history.
     """
     digits = _card(payment_method, card_number)
     gateway = get_gateway() if digits else None
-    actor = actor if actor is not None and getattr(actor, "is_authenticated", True) else "guest"
     errors: list[str] = []
     with transaction.atomic():
         locked = list(Order.objects.select_for_update().filter(pk__in=[o.pk for o in orders]).order_by("pk"))
@@ -399,7 +402,7 @@ def checkout_retry_payment(*, orders, payment_method: str, card_number: str = ""
         if not waiting:
             raise CheckoutError("These orders have nothing left to pay.")
         for order in waiting:
-            result = _pay(order=order, payment_method=payment_method, digits=digits, gateway=gateway, actor=actor)
+            result = _pay(order=order, payment_method=payment_method, digits=digits, gateway=gateway)
             if result.status == Payment.Status.FAILED:
                 errors.append(result.error or "Payment failed")
     return CheckoutResult(orders=locked, payment_ok=not errors, error=errors[0] if errors else "")

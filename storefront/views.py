@@ -258,7 +258,7 @@ def checkout_pay(request, checkout_id):
         return redirect("storefront:checkout_placed", checkout_id=checkout_id)
     try:
         result = checkout_retry_payment(orders=orders, payment_method=form.cleaned_data["payment_method"],
-                                        card_number=form.cleaned_data["card_number"], actor=request.user)
+                                        card_number=form.cleaned_data["card_number"])
     except CheckoutError as exc:
         messages.error(request, str(exc))
     else:
