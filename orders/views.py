@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from .carriers import TRACKING_URLS, get_adapter
-from .models import Shipment
+from .models import Shipment, TrackingEvent, TrackingStatus
 
 
 def carrier_tracking(request, carrier: str, tracking_number: str):
@@ -19,11 +19,11 @@ def carrier_tracking(request, carrier: str, tracking_number: str):
                 .order_by("-shipped_at").first())
     if shipment is None:
         raise Http404("No parcel with this tracking number.")
+    labels = dict(TrackingStatus.choices)
     checkpoints = [
-        {"status": e.status, "status_label": e.get_status_display(), "message": e.message, "location": e.location,
-         "occurred_at": e.occurred_at}
-        for e in shipment.tracking_events.order_by("-occurred_at", "-id").only(
-            "status", "message", "location", "occurred_at")
+        {**row, "status_label": labels.get(row["status"], row["status"])}
+        for row in TrackingEvent.objects.filter(shipment_id=shipment.pk).order_by("-occurred_at", "-id")
+        .values("status", "message", "location", "occurred_at")
     ]
     adapter = get_adapter(carrier)
     context = {

@@ -48,7 +48,9 @@ def journey(tracking_number: str, destination: str = "") -> list[Step]:
     rng = random.Random(hashlib.sha256(tracking_number.encode()).hexdigest())
     depot = rng.choice(DEPOTS)
     hub = rng.choice(HUBS)
-    destination = destination or rng.choice([c for c in DEPOTS if c != depot])
+    # Always drawn, so the rest of the journey depends on the tracking number alone.
+    fallback_destination = rng.choice([c for c in DEPOTS if c != depot])
+    destination = destination or fallback_destination
     has_exception = rng.random() < 0.25
     slips = has_exception or rng.random() < 0.2
     delay = 0.15 if has_exception else 0.0
