@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import views
+from .dashboard import views as dashboard
 
 app_name = "accounts"
 urlpatterns = [
@@ -14,6 +15,8 @@ urlpatterns = [
         success_url=reverse_lazy("accounts:password_change_done")), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(
         template_name="accounts/password_change_done.html"), name="password_change_done"),
-    path("", views.dashboard, name="dashboard"),
-    path("orders/<str:number>/", views.order_detail, name="order_detail"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("orders/<str:number>/", dashboard.order_status, name="order_detail"),
+    path("orders/<str:number>/cancel/", dashboard.order_cancel, name="order_cancel"),
+    path("orders/<str:number>/return/", dashboard.order_return, name="order_return"),
 ]

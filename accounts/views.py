@@ -1,17 +1,9 @@
 from django.contrib.auth import login
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .forms import SignupForm
 from .services import user_create
-
-
-def _todo(request, *args, **kwargs):  # replaced by issue 2 / issue 4 work
-    return HttpResponse("coming soon")
-
-
-dashboard = order_detail = _todo
 
 
 def _safe_next(request) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_tracking
 
 app_name = "storefront"
 urlpatterns = [
@@ -12,8 +12,8 @@ urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("checkout/placed/<uuid:checkout_id>/", views.checkout_placed, name="checkout_placed"),
     path("checkout/placed/<uuid:checkout_id>/pay/", views.checkout_pay, name="checkout_pay"),
-    path("track/", views.track, name="track"),
-    path("o/<str:token>/", views.order_status_token, name="order_status_token"),
+    path("track/", views_tracking.track, name="track"),
+    path("o/<str:token>/", views_tracking.order_status_token, name="order_status_token"),
     path("p/<slug:store_slug>/<slug:product_slug>/", views.product_detail, name="product_detail"),
     path("p/<slug:store_slug>/<slug:product_slug>/notify/", views.stock_alert, name="stock_alert"),
 ]

@@ -1,0 +1,53 @@
+"""What a customer (logged in, or a guest holding the signed link) may do from the status page.
+
+Callers have already scoped the order (``ref`` comes from a fingerprint filtered by customer,
+or by the token's number + email); these functions only run the service and answer.
+"""
+from orders.models import Order, OrderStatus
+from orders.services import TransitionNotAllowed, return_request_create
+from seller.services import ActionNotPossible, order_cancel
+
+from .forms import CustomerCancelForm, ReturnForm
+from .status_page import StatusRef, _snapshot, respond
+
+CUSTOMER_CANCELLABLE = (OrderStatus.PENDING, OrderStatus.PROCESSING)
+
+
+def _form_errors(form) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+def cancel(request, ref: StatusRef, *, actor, template: str, refetch):
+    form = CustomerCancelForm(request.POST)
+    if not form.is_valid():
+        return respond(request, ref, template=template, refetch=refetch, error=_form_errors(form),
+                       open_form="cancel", cancel_form=form)
+    order = Order.objects.get(pk=ref.fp["id"])
+    if order.status not in CUSTOMER_CANCELLABLE:
+        return respond(request, ref, template=template, refetch=refetch,
+                       error=f"This order can no longer be cancelled online: it is {order.get_status_display().lower()}. "
+                             "Contact the shop if you need help.")
+    try:
+        order_cancel(order=order, actor=actor, reason=form.reason_text(), cancelled_by="customer")
+    except (TransitionNotAllowed, ActionNotPossible) as exc:
+        return respond(request, ref, template=template, refetch=refetch, error=str(exc))
+    return respond(request, ref, template=template, refetch=refetch,
+                   flash="Your order has been cancelled. If you paid by card, the refund is on its way.")
+
+
+def request_return(request, ref: StatusRef, *, actor, template: str, refetch):
+    meta = _snapshot(ref)["meta"]
+    form = ReturnForm(request.POST, returnable=meta["returnable"])
+    if not form.is_valid():
+        return respond(request, ref, template=template, refetch=refetch, error=_form_errors(form),
+                       open_form="return", return_form=form)
+    order = Order.objects.get(pk=ref.fp["id"])
+    lines = list(order.lines.filter(pk__in=form.line_ids()))
+    try:
+        return_request = return_request_create(order=order, lines=lines, reason=form.cleaned_data["reason"],
+                                               actor=actor)
+    except (TransitionNotAllowed, ValueError) as exc:
+        return respond(request, ref, template=template, refetch=refetch, error=str(exc),
+                       open_form="return", return_form=form)
+    return respond(request, ref, template=template, refetch=refetch,
+                   flash=f"Return {return_request.number} requested. The shop will reply by email.")

@@ -1,0 +1,81 @@
+"""Forms for the seller's order actions, return handling and branding."""
+from django import forms
+from django.utils import timezone
+
+from catalog.models import Store
+from orders.carriers import CARRIER_CHOICES
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"placeholder": "Reason"}),
+                             error_messages={"required": "Give a reason: the customer sees it."})
+
+
+class HoldForm(ReasonForm):
+    reason = forms.CharField(max_length=200,
+                             widget=forms.TextInput(attrs={"placeholder": "e.g. Waiting for stock / address check"}),
+                             error_messages={"required": "Give a reason for the hold: the customer sees it."})
+
+
+class CancelForm(ReasonForm):
+    reason = forms.CharField(max_length=200,
+                             widget=forms.TextInput(attrs={"placeholder": "e.g. Item discontinued"}),
+                             error_messages={"required": "Give a reason for cancelling: the customer sees it."})
+
+
+def _not_in_past(value):
+    if value and value < timezone.localdate():
+        raise forms.ValidationError("This date is in the past.")
+    return value
+
+
+class ShipForm(forms.Form):
+    carrier = forms.ChoiceField(choices=CARRIER_CHOICES, initial="royalmail")
+    tracking_number = forms.CharField(max_length=64, error_messages={"required": "Enter the tracking number."})
+    eta = forms.DateField(label="Estimated delivery", required=False, widget=DATE_INPUT)
+
+    def clean_tracking_number(self):
+        value = "".join(self.cleaned_data["tracking_number"].split())
+        if len(value) < 4:
+            raise forms.ValidationError("That tracking number looks too short.")
+        return value
+
+    def clean_eta(self):
+        return _not_in_past(self.cleaned_data.get("eta"))
+
+    @property
+    def carrier_name(self) -> str:
+        return dict(CARRIER_CHOICES).get(self.cleaned_data["carrier"], self.cleaned_data["carrier"])
+
+
+class BackorderForm(forms.Form):
+    expected = forms.DateField(label="New expected date", widget=DATE_INPUT,
+                               error_messages={"required": "Enter when the items are expected."})
+    note = forms.CharField(max_length=200, required=False,
+                           widget=forms.TextInput(attrs={"placeholder": "Optional note for the customer"}))
+
+    def clean_expected(self):
+        value = self.cleaned_data["expected"]
+        if value <= timezone.localdate():
+            raise forms.ValidationError("The expected date must be after today.")
+        return value
+
+
+class BrandingForm(forms.ModelForm):
+    class Meta:
+        model = Store
+        fields = ["sender_name", "accent_colour", "sign_off", "logo", "support_email"]
+        widgets = {"accent_colour": forms.TextInput(attrs={"type": "color"})}
+        help_texts = {
+            "sender_name": "Shown as the From name of your customers' emails.",
+            "sign_off": "The last line of every customer email.",
+            "logo": "PNG, JPEG or GIF, up to 1 MB. Shown at the top of your emails.",
+        }
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if logo and hasattr(logo, "size") and logo.size > 1024 * 1024:
+            raise forms.ValidationError("The logo must be 1 MB or smaller.")
+        return logo

@@ -1,0 +1,106 @@
+"""The seller's order list and order detail (read side)."""
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.functional import cached_property
+from django.views.decorators.http import require_GET
+
+from accounts.dashboard.status import timeline_entries
+from orders.models import Order, OrderStatus
+from orders.selectors import DEFAULT_SORT, STORE_SORTS, STORE_TABS, store_order_counts, store_order_get, store_orders
+
+from ..access import seller_required
+from ..forms import BackorderForm, CancelForm, HoldForm, ShipForm
+from ..selectors import available_actions, return_actions
+
+PAGE_SIZE = 25
+SORT_LABELS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "total_desc": "Highest total",
+    "total_asc": "Lowest total",
+    "customer": "Customer name",
+}
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator told its count up front (the tab counts already hold it): one query fewer."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._known_count = count
+
+    @cached_property
+    def count(self):
+        return self._known_count
+
+
+@require_GET
+@seller_required
+def order_list(request):
+    store = request.store
+    status = request.GET.get("status", "")
+    if status not in OrderStatus.values:
+        status = ""
+    search = request.GET.get("q", "").strip()[:100]
+    sort = request.GET.get("sort", DEFAULT_SORT)
+    if sort not in STORE_SORTS:
+        sort = DEFAULT_SORT
+
+    counts = store_order_counts(store=store, search=search)
+    paginator = KnownCountPaginator(store_orders(store=store, status=status, search=search, sort=sort), PAGE_SIZE,
+                                    count=counts.get(status, 0))
+    page = paginator.get_page(request.GET.get("page"))
+    tabs = [{"value": value, "label": label, "count": counts.get(value, 0), "active": value == status}
+            for value, label in STORE_TABS]
+    return render(request, "seller/order_list.html", {
+        "page": page,
+        "orders": page.object_list,
+        "tabs": tabs,
+        "status": status,
+        "search": search,
+        "sort": sort,
+        "sorts": SORT_LABELS,
+        "total_count": counts.get("", 0),
+        "status_label": dict(STORE_TABS)[status].lower(),
+        "section": "orders",
+    })
+
+
+def get_store_order(request, number: str) -> Order:
+    try:
+        return store_order_get(store=request.store, number=number)
+    except Order.DoesNotExist:
+        raise Http404("No such order in your store.")
+
+
+def detail_context(request, order: Order, *, forms: dict | None = None, open_form: str = "",
+                   action_error: str = "") -> dict:
+    forms = forms or {}
+    return {
+        "order": order,
+        "actions": available_actions(order),
+        "return_actions": return_actions(order),
+        "hold_form": forms.get("hold") or HoldForm(prefix="hold"),
+        "cancel_form": forms.get("cancel") or CancelForm(prefix="cancel"),
+        "ship_form": forms.get("ship") or ShipForm(prefix="ship", initial={"eta": order.estimated_delivery}),
+        "backorder_form": forms.get("backorder") or BackorderForm(
+            prefix="backorder", initial={"expected": order.backorder_expected}),
+        "open_form": open_form,
+        "action_error": action_error,
+        "is_htmx": bool(request.headers.get("HX-Request")),
+        "timeline": timeline_entries(order, audience="seller"),
+        "section": "orders",
+    }
+
+
+def render_detail(request, order: Order, *, status: int = 200, **kwargs):
+    context = detail_context(request, order, **kwargs)
+    template = "seller/_order_panel.html" if context["is_htmx"] else "seller/order_detail.html"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@seller_required
+def order_detail(request, number):
+    return render_detail(request, get_store_order(request, number))
