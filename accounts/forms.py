@@ -7,7 +7,7 @@ from .models import User
 
 class SignupForm(UserCreationForm):
     email = forms.EmailField(help_text="Order updates and receipts go here.")
-    phone = PhoneNumberField(required=False, help_text="Optional, for SMS order updates, e.g. +447911123456.",
+    phone = PhoneNumberField(required=False, help_text="For SMS order updates, e.g. +447911123456.",
                              widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
 
     class Meta(UserCreationForm.Meta):

@@ -34,14 +34,16 @@ class BackInStockForm(forms.Form):
 
 
 def _card_field():
-    return forms.CharField(
+    field = forms.CharField(
         label="Card number", required=False, max_length=23, help_text=CARD_HELP,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number",
                                       "placeholder": "4242 4242 4242 4242"}))
+    field.required_when = "card"  # required for card payments: the form checks it, the label doesn't say optional
+    return field
 
 
 def _payment_field():
-    return forms.ChoiceField(label="Payment", choices=Payment.Method.choices, initial=Payment.Method.CARD,
+    return forms.ChoiceField(label="Pay by", choices=Payment.Method.choices, initial=Payment.Method.CARD,
                              widget=forms.RadioSelect)
 
 

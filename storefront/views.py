@@ -217,7 +217,9 @@ def checkout(request):
             return redirect("storefront:checkout_placed", checkout_id=result.checkout_id)
 
     return render(request, "storefront/checkout.html", {
-        "form": form, "quote": quotes[method], "quotes": quotes, "method": method,
+        "form": form, "quote": quotes[method], "method": method,
+        # One summary per delivery method; the page shows the one whose radio is ticked (CSS :has, no JS).
+        "summaries": list(quotes.items()),
     }, status=400 if request.method == "POST" else 200)
 
 

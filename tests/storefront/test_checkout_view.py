@@ -36,7 +36,9 @@ def test_marketing_opt_in_is_unticked_by_default(client, in_cart):
     page = client.get(CHECKOUT).content.decode()
     tag = page[page.index('name="marketing_opt_in"') - 60: page.index('name="marketing_opt_in"') + 60]
     assert "checked" not in tag
-    assert "Desk Lamp" in page and "Place order · £60.00" in page  # 2 × 30, free delivery from £50
+    assert "Desk Lamp" in page
+    assert '<span class="for-standard"> · £60.00</span>' in page  # 2 × 30, free standard delivery from £50
+    assert '<span class="for-express"> · £67.99</span>' in page
 
 
 def test_guest_checkout_places_the_order_and_empties_the_cart(client, in_cart):
