@@ -100,10 +100,11 @@ def shipment_poll(*, shipment_id: int, now=None) -> str:
         return "failed"
     stored = tracking_record_batch(shipment=shipment, updates=updates,
                                    source="simulated" if adapter.code == "simulated" else "poll")
-    polled_at = now or timezone.now()
     shipment.refresh_from_db(fields=["status"])
-    Shipment.objects.filter(pk=shipment.pk).update(
-        last_polled_at=polled_at,
-        next_poll_at=None if shipment.status in TRACKING_FINAL else polled_at + adapter.poll_interval,
-    )
+    # next_poll_at was set when the dispatch claimed it, so the cadence doesn't drift with the
+    # countdown spread; a finished parcel drops out of polling for good.
+    changes = {"last_polled_at": now or timezone.now()}
+    if shipment.status in TRACKING_FINAL:
+        changes["next_poll_at"] = None
+    Shipment.objects.filter(pk=shipment.pk).update(**changes)
     return f"stored {stored}"
