@@ -19,4 +19,9 @@ urlpatterns = [
     path("orders/<str:number>/", dashboard.order_status, name="order_detail"),
     path("orders/<str:number>/cancel/", dashboard.order_cancel, name="order_cancel"),
     path("orders/<str:number>/return/", dashboard.order_return, name="order_return"),
+    path("preferences/", dashboard.preferences, name="preferences"),
+    path("preferences/toggle/", dashboard.preference_toggle, name="preference_toggle"),
+    path("inbox/", dashboard.inbox, name="inbox"),
+    path("inbox/<int:message_id>/read/", dashboard.inbox_read, name="inbox_read"),
+    path("inbox/read-all/", dashboard.inbox_read_all, name="inbox_read_all"),
 ]

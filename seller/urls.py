@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import actions, orders, settings
+from .views import actions, inbox, orders, settings
 
 app_name = "seller"
 urlpatterns = [
@@ -9,5 +9,12 @@ urlpatterns = [
     path("orders/<str:number>/action/<slug:action>/", actions.order_action, name="order_action"),
     path("orders/<str:number>/returns/<str:return_number>/<slug:to>/", actions.return_action,
          name="return_action"),
+    path("settings/", settings.notification_settings, name="settings"),
+    path("settings/toggle/", settings.setting_toggle, name="setting_toggle"),
+    path("settings/option/", settings.option_toggle, name="option_toggle"),
+    path("settings/review-link/", settings.review_url_save, name="review_url"),
     path("branding/", settings.branding, name="branding"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:message_id>/read/", inbox.inbox_read, name="inbox_read"),
+    path("inbox/read-all/", inbox.inbox_read_all, name="inbox_read_all"),
 ]

@@ -1,4 +1,6 @@
 from django import forms
+from django.conf import settings
+from phonenumber_field.formfields import PhoneNumberField
 
 CANCEL_REASONS = [
     ("Changed my mind", "I changed my mind"),
@@ -28,3 +30,36 @@ class ReturnForm(forms.Form):
 
     def line_ids(self) -> list[int]:
         return [int(x) for x in self.cleaned_data["lines"]]
+
+
+def _time_zone_choices():
+    import zoneinfo
+
+    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return [("UTC", "UTC")] + [(z, z.replace("_", " ")) for z in zones]
+
+
+class ProfileForm(forms.Form):
+    """Phone, SMS opt-in, language, time zone and SMS quiet hours on the preferences page."""
+
+    phone = PhoneNumberField(required=False, label="Mobile number",
+                             help_text="For SMS updates, in international format, e.g. +447911123456.",
+                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+    sms_opt_in = forms.BooleanField(required=False, label="Send me order updates by SMS")
+    language = forms.ChoiceField(choices=settings.LANGUAGES)
+    time_zone = forms.ChoiceField(choices=_time_zone_choices, help_text="Times in messages and quiet hours use it.")
+    quiet_enabled = forms.BooleanField(required=False, label="Hold non-urgent SMS during quiet hours")
+    quiet_start = forms.TimeField(required=False, label="From", widget=forms.TimeInput(attrs={"type": "time"}))
+    quiet_end = forms.TimeField(required=False, label="Until", widget=forms.TimeInput(attrs={"type": "time"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("sms_opt_in") and not data.get("phone"):
+            self.add_error("phone", "Add a mobile number to get SMS updates.")
+        if data.get("quiet_enabled"):
+            start, end = data.get("quiet_start"), data.get("quiet_end")
+            if start is None or end is None:
+                self.add_error("quiet_start", "Give both a start and an end time for quiet hours.")
+            elif start == end:
+                self.add_error("quiet_end", "Quiet hours need a start and end that differ.")
+        return data

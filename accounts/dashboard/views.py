@@ -1,14 +1,23 @@
-"""The customer dashboard: orders, the order status page and its actions."""
+"""The customer dashboard: orders, the order status page and its actions, inbox, preferences."""
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from notifications.events import Channel
+from notifications.models import QuietHours
+from notifications.selectors import customer_preferences_matrix, quiet_hours_for
+from notifications.services import customer_preference_set
 from orders.selectors import customer_orders, normalise_order_number
 
 from . import actions
+from . import inbox as inbox_views
+from .forms import ProfileForm
+from .services import customer_profile_update
 from .status_page import StatusRef, live_response, page_response, status_fingerprint
 
 STATUS_TEMPLATE = "accounts/order_status.html"
@@ -64,3 +73,88 @@ def order_return(request, number):
     ref = _customer_ref(request, number)
     return actions.request_return(request, ref, actor=request.user, template=STATUS_TEMPLATE,
                                   refetch=lambda: _customer_ref(request, number))
+
+
+# --- inbox --------------------------------------------------------------------------------
+
+@require_GET
+@login_required
+def inbox(request):
+    return inbox_views.inbox_page(request, template="accounts/dashboard_inbox.html",
+                                  read_url_name="accounts:inbox_read", read_all_url=reverse("accounts:inbox_read_all"))
+
+
+@require_POST
+@login_required
+def inbox_read(request, message_id):
+    return inbox_views.mark_read(request, message_id, inbox_url=reverse("accounts:inbox"),
+                                 read_url_name="accounts:inbox_read")
+
+
+@require_POST
+@login_required
+def inbox_read_all(request):
+    return inbox_views.mark_all_read(request, inbox_url=reverse("accounts:inbox"))
+
+
+# --- notification preferences ----------------------------------------------------------------
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@login_required
+def preferences(request):
+    user = request.user
+    quiet = quiet_hours_for(user) or QuietHours(user=user, enabled=False)
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                customer_profile_update(user=user, phone=data["phone"], sms_opt_in=data["sms_opt_in"],
+                                        language=data["language"], time_zone=data["time_zone"],
+                                        quiet_enabled=data["quiet_enabled"], quiet_start=data["quiet_start"],
+                                        quiet_end=data["quiet_end"], ip_address=_client_ip(request))
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, "Your details are saved.")
+                return redirect("accounts:preferences")
+        status = 422
+    else:
+        form = ProfileForm(initial={
+            "phone": user.phone, "sms_opt_in": user.sms_opt_in, "language": user.language,
+            "time_zone": user.time_zone, "quiet_enabled": quiet.enabled,
+            "quiet_start": quiet.start, "quiet_end": quiet.end,
+        })
+        status = 200
+    return render(request, "accounts/dashboard_preferences.html", {
+        "section": "preferences",
+        "form": form,
+        "rows": customer_preferences_matrix(user),
+        "channels": [(c.value, c.label) for c in Channel],
+    }, status=status)
+
+
+@require_POST
+@login_required
+def preference_toggle(request):
+    category, channel = request.POST.get("category", ""), request.POST.get("channel", "")
+    enabled = request.POST.get("enabled", "") in ("1", "on", "true")
+    error = ""
+    try:
+        customer_preference_set(user=request.user, category=category, channel=channel, enabled=enabled,
+                                ip_address=_client_ip(request))
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if request.headers.get("HX-Request"):
+        return render(request, "accounts/_preference_toggle.html", {
+            "category": category, "channel": channel, "enabled": enabled and not error, "saved": not error,
+            "error": error, "label": f"{category} by {channel}"}, status=422 if error else 200)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, "Preference saved.")
+    return redirect("accounts:preferences")

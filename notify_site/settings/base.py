@@ -64,6 +64,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "storefront.context_processors.cart",
+                "accounts.dashboard.context_processors.inbox",
             ],
         },
     },

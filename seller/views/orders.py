@@ -5,7 +5,8 @@ from django.shortcuts import render
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
-from accounts.dashboard.status import timeline_entries
+from accounts.dashboard.status import notification_rows, timeline_entries
+from notifications.selectors import notifications_for_order
 from orders.models import Order, OrderStatus
 from orders.selectors import DEFAULT_SORT, STORE_SORTS, STORE_TABS, store_order_counts, store_order_get, store_orders
 
@@ -90,6 +91,7 @@ def detail_context(request, order: Order, *, forms: dict | None = None, open_for
         "action_error": action_error,
         "is_htmx": bool(request.headers.get("HX-Request")),
         "timeline": timeline_entries(order, audience="seller"),
+        "notifications": notification_rows(notifications_for_order(order), audience="seller"),
         "section": "orders",
     }
 

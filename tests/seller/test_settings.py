@@ -1,0 +1,71 @@
+import pytest
+from django.urls import reverse
+
+from notifications.models import SellerNotificationSetting, StoreNotificationOptions
+from notifications.selectors import seller_settings_matrix
+from tests.factories import StoreFactory
+
+
+@pytest.fixture
+def seller_client(client, seller):
+    client.force_login(seller)
+    return client
+
+
+def cell(rows, event, channel):
+    return next(r for r in rows if r["event"] == event)["channels"][channel]
+
+
+def test_grid_lists_seller_events_and_channels(seller_client):
+    response = seller_client.get(reverse("seller:settings"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="toggle-order.placed-sms"' in body
+    assert "Order confirmation / new order" in body
+    assert "Shipping updates" in body and "Review invitation" in body
+
+
+def test_toggle_saves_in_place_for_htmx(seller_client, seller):
+    response = seller_client.post(reverse("seller:setting_toggle"),
+                                  {"event": "order.placed", "channel": "sms", "enabled": "1"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Saved" in body and "checked" in body and body.lstrip().startswith("<form")
+    assert cell(seller_settings_matrix(seller.store), "order.placed", "sms") is True
+
+    seller_client.post(reverse("seller:setting_toggle"), {"event": "order.placed", "channel": "sms"},
+                       HTTP_HX_REQUEST="true")
+    assert cell(seller_settings_matrix(seller.store), "order.placed", "sms") is False
+
+
+def test_toggle_is_per_store(seller_client, seller):
+    other = StoreFactory()
+    seller_client.post(reverse("seller:setting_toggle"), {"event": "order.placed", "channel": "email"})
+    assert SellerNotificationSetting.objects.get().store == seller.store
+    assert cell(seller_settings_matrix(other), "order.placed", "email") is True
+
+
+@pytest.mark.parametrize("data", [
+    {"event": "order.shipped", "channel": "email", "enabled": "1"},  # not a seller event
+    {"event": "order.placed", "channel": "pigeon", "enabled": "1"},
+    {"event": "nope", "channel": "sms", "enabled": "1"},
+])
+def test_bad_toggle_is_refused_and_nothing_saved(seller_client, data):
+    response = seller_client.post(reverse("seller:setting_toggle"), data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert not SellerNotificationSetting.objects.exists()
+
+
+def test_store_switch_for_optional_customer_messages(seller_client, seller):
+    response = seller_client.post(reverse("seller:option_toggle"), {"name": "shipping_updates"},
+                                  HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert StoreNotificationOptions.objects.get(store=seller.store).shipping_updates is False
+    assert seller_client.post(reverse("seller:option_toggle"), {"name": "evil"}).status_code == 400
+
+
+def test_review_link_must_be_a_url(seller_client, seller):
+    seller_client.post(reverse("seller:review_url"), {"review_url": "not a url"})
+    assert not StoreNotificationOptions.objects.filter(store=seller.store, review_url="not a url").exists()
+    seller_client.post(reverse("seller:review_url"), {"review_url": "https://reviews.example/store"})
+    assert StoreNotificationOptions.objects.get(store=seller.store).review_url == "https://reviews.example/store"
