@@ -59,12 +59,14 @@ class OrderEventInline(ReadOnlyInline):
 
 
 def _run(modeladmin, request, queryset, fn, done: str):
+    from seller.services import ActionNotPossible
+
     ok, failed = 0, []
     for obj in queryset:
         try:
             fn(obj)
             ok += 1
-        except (TransitionNotAllowed, ValueError) as exc:
+        except (TransitionNotAllowed, ActionNotPossible, ValueError) as exc:
             failed.append(f"{obj}: {exc}")
     if ok:
         modeladmin.message_user(request, f"{ok} {done}.", messages.SUCCESS)
@@ -81,6 +83,36 @@ def _order_action(to: str, label: str, note: str):
              f"order(s) moved to {to}")
     action.__name__ = f"move_to_{to}"
     return admin.action(description=label)(action)
+
+
+# Cancelling, refunding and confirming delivery are more than a status change (refund the payment,
+# record the delivery on the shipment): staff use the same composite services as sellers.
+@admin.action(description="Cancel (refunds a captured payment)")
+def cancel_orders(modeladmin, request, queryset):
+    from seller.services import order_cancel
+
+    _run(modeladmin, request, queryset.order_by("pk"),
+         lambda order: order_cancel(order=order, actor=request.user, reason="Cancelled by staff",
+                                    cancelled_by="staff"),
+         "order(s) cancelled")
+
+
+@admin.action(description="Refund (refunds the captured payment)")
+def refund_orders(modeladmin, request, queryset):
+    from seller.services import order_refund
+
+    _run(modeladmin, request, queryset.order_by("pk"),
+         lambda order: order_refund(order=order, actor=request.user, reason="Refunded by staff"),
+         "order(s) refunded")
+
+
+@admin.action(description="Mark delivered (shipped orders)")
+def mark_delivered(modeladmin, request, queryset):
+    from seller.services import shipment_mark_delivered
+
+    _run(modeladmin, request, queryset.order_by("pk"),
+         lambda order: shipment_mark_delivered(order=order, actor=request.user),
+         "order(s) marked delivered")
 
 
 @admin.register(m.Order)
@@ -111,9 +143,9 @@ class OrderAdmin(admin.ModelAdmin):
     actions = [
         _order_action(m.OrderStatus.PROCESSING, "Move to processing (confirmed / paid)", "Confirmed by staff"),
         _order_action(m.OrderStatus.ON_HOLD, "Put on hold", "Put on hold by staff"),
-        _order_action(m.OrderStatus.COMPLETED, "Mark completed (delivered)", "Marked delivered by staff"),
-        _order_action(m.OrderStatus.CANCELLED, "Cancel", "Cancelled by staff"),
-        _order_action(m.OrderStatus.REFUNDED, "Mark refunded", "Refunded by staff"),
+        mark_delivered,
+        cancel_orders,
+        refund_orders,
     ]
 
     def has_add_permission(self, request):

@@ -68,14 +68,31 @@ def test_status_is_read_only_and_actions_go_through_the_transition_table(admin_c
     assert "Cannot move order from" in response.content.decode()
     order.refresh_from_db()
     assert order.status == "completed"
-    # Allowed (completed -> refunded): saved with a timeline row by the admin user.
-    events = OrderEvent.objects.filter(order=order).count()
-    admin_client.post(url, {"action": "move_to_refunded", "_selected_action": [order.pk]})
+    # Allowed (completed -> refunded): the payment is refunded and the timeline says who did it.
+    admin_client.post(url, {"action": "refund_orders", "_selected_action": [order.pk]})
     order.refresh_from_db()
     assert order.status == "refunded"
-    event = OrderEvent.objects.filter(order=order).latest("id")
-    assert OrderEvent.objects.filter(order=order).count() == events + 1
+    assert order.payments.get().status == "refunded"
+    event = OrderEvent.objects.filter(order=order, kind="status").latest("id")
     assert (event.from_status, event.to_status, event.actor.username) == ("completed", "refunded", "admin")
+
+
+def test_cancel_action_refunds_and_delivered_action_completes(admin_client, customer):
+    product = ProductFactory(stock_on_hand=5)
+    paid = checkout_place(customer=customer, email=customer.email, items={product.pk: 1}, address=ADDRESS,
+                          shipping_method="standard", payment_method="card",
+                          card_number="4242424242424242").orders[0]
+    shipped = checkout_place(customer=customer, email=customer.email, items={product.pk: 1}, address=ADDRESS,
+                             shipping_method="standard", payment_method="cod").orders[0]
+    shipment_create(order=shipped, carrier="dpd", tracking_number="DPD1")
+    url = reverse("admin:orders_order_changelist")
+
+    admin_client.post(url, {"action": "cancel_orders", "_selected_action": [paid.pk]})
+    admin_client.post(url, {"action": "mark_delivered", "_selected_action": [shipped.pk]})
+
+    paid.refresh_from_db(), shipped.refresh_from_db()
+    assert paid.status == "cancelled" and paid.payments.get().status == "refunded"
+    assert shipped.status == "completed" and shipped.shipments.get().status == "delivered"
 
 
 def test_saving_an_order_form_cannot_change_status(admin_client, data):

@@ -5,7 +5,8 @@ exist; the orders are made once (their checkouts carry fixed ids) in one transac
 run, or a run after a crash, never duplicates anything.
 
 Every order is built through the real services (checkout_place, order_transition, shipment_create,
-shipment_record_tracking, payment_set_status, return_*), so timelines, payments and shipments are
+shipment_record_tracking, payment_set_status, return_*, seller.services.order_cancel / order_refund),
+so timelines, payments and shipments are
 exactly what the app itself would have produced; only the timestamps are moved into the past
 afterwards. Seeding runs with ``settings.NOTIFICATIONS_SUPPRESSED = True`` so the notification
 engine can skip fanning out hundreds of historical messages.
@@ -38,6 +39,7 @@ from orders.services import (
     shipment_create,
     shipment_record_tracking,
 )
+from seller.services import order_cancel, order_refund
 
 DEMO_PASSWORD = "demo12345"
 SEED_NAMESPACE = uuid.UUID("6f1d7c1e-2b1a-4c55-9a8e-5eed0de30001")
@@ -291,20 +293,17 @@ class Command(BaseCommand):
             return
         if final == "processing":
             return
-        if final == "cancelled" or (final == "refunded" and rng.random() < 0.5):
+        if final == "cancelled":
             unpaid = order.status == OrderStatus.PENDING
             who = "system" if unpaid else rng.choice([seller, customer_actor])
             note = "Payment was not completed within 48 hours" if unpaid else rng.choice(CANCEL_REASONS)
-            order_transition(order=order, to=OrderStatus.CANCELLED, actor=who, note=note)
+            order_cancel(order=order, actor=who, reason=note,
+                         cancelled_by="system" if unpaid else ("seller" if who == seller else "customer"))
             clock.stamp(clock.later(rng, 1, 30))
-            captured = order.payments.filter(status=Payment.Status.CAPTURED).first()
-            if captured:
-                payment_set_status(payment=captured, to=Payment.Status.REFUNDED, actor=seller)
-                clock.stamp(clock.later(rng, 1, 24))
-            if final == "refunded":
-                order_transition(order=order, to=OrderStatus.REFUNDED, actor=seller,
-                                 note=f"Refunded £{order.total} to the original card")
-                clock.stamp()
+            return
+        if final == "refunded" and rng.random() < 0.5:
+            order_refund(order=order, actor=seller, reason=rng.choice(CANCEL_REASONS))
+            clock.stamp(clock.later(rng, 1, 30))
             return
         self._ship(rng, order, clock, seller, cod, deliver=final in ("completed", "refunded"))
         if final == "refunded" and order.status == OrderStatus.COMPLETED:
@@ -368,11 +367,7 @@ class Command(BaseCommand):
                               note="Outside the 30-day return window" if step == "rejected" else "")
             clock.stamp(clock.later(rng, 12, 60))
         if refund:
-            payment = order.payments.filter(status=Payment.Status.CAPTURED).first()
-            if payment:
-                payment_set_status(payment=payment, to=Payment.Status.REFUNDED, actor=seller)
-            order_transition(order=order, to=OrderStatus.REFUNDED, actor=seller,
-                             note=f"Return {rr.number} refunded")
+            order_refund(order=order, actor=seller, reason=f"Return {rr.number} refunded")
             clock.stamp()
         ReturnRequest.objects.filter(pk=rr.pk).update(updated_at=clock.at)
 
