@@ -182,3 +182,22 @@ def inbox_mark_read(*, user, message_id: int) -> InboxMessage:
 def inbox_mark_all_read(*, user) -> int:
     return InboxMessage.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
 
+
+
+# Outbox and delivery (re-exported: import them from here).
+from .delivery import (  # noqa: E402
+    attempt_record_provider_status,
+    notification_deliver,
+    notification_resend,
+    outbox_sweep,
+    sms_inbound_keyword,
+)
+from .outbox import notification_enqueue  # noqa: E402
+
+__all__ = [
+    "category_default", "platform_settings_get", "platform_event_settings_ensure", "platform_event_set",
+    "seller_setting_set", "store_message_set", "store_options_set", "customer_preference_set",
+    "quiet_hours_set", "inbox_mark_read", "inbox_mark_all_read", "notification_enqueue",
+    "notification_deliver", "notification_resend", "outbox_sweep", "attempt_record_provider_status",
+    "sms_inbound_keyword",
+]

@@ -175,6 +175,17 @@ TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_WHATSAPP_FROM = env("TWILIO_WHATSAPP_FROM", default="")
 
+# --- Notifications (notifications app) -----------------------------------------------
+# SMS backend, like EMAIL_BACKEND: notifications.channels.sms.TwilioBackend (production),
+# ConsoleBackend (development default), FileBackend (var/sms.log) or LocmemBackend (tests).
+NOTIFY_SMS_BACKEND = env("NOTIFY_SMS_BACKEND", default="notifications.channels.sms.ConsoleBackend")
+NOTIFY_SMS_FILE_PATH = env("NOTIFY_SMS_FILE_PATH", default=str(VAR_DIR / "sms.log"))
+CELERY_BEAT_SCHEDULE["notifications.sweep-outbox"] = {
+    "task": "notifications.sweep_outbox",
+    "schedule": 60.0,
+    "options": {"expire_seconds": 60},
+}
+
 # --- Integrations --------------------------------------------------------------------
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 EASYPOST_WEBHOOK_SECRET = env("EASYPOST_WEBHOOK_SECRET", default="")

@@ -1,0 +1,69 @@
+"""Delivery channels behind one interface.
+
+A channel takes an ``OutgoingMessage`` and returns a ``SendResult`` or raises ``ChannelError``
+(``transient=True`` when a retry may succeed). Only this package imports anymail or twilio, and
+only ``notifications.delivery.notification_deliver`` calls a channel.
+
+Which backend runs is a setting, like EMAIL_BACKEND:
+  email  Django's EMAIL_BACKEND (anymail ESP in production; console / file / locmem elsewhere)
+  sms    NOTIFY_SMS_BACKEND: notifications.channels.sms.TwilioBackend | ConsoleBackend | LocmemBackend | FileBackend
+  inapp  the InboxMessage table (no provider)
+"""
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+@dataclass
+class OutgoingMessage:
+    notification_id: int | None
+    channel: str
+    to: str
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+    category: str = ""
+    event: str = ""
+    from_name: str = ""
+    reply_to: str = ""
+    user_id: int | None = None
+    url: str = ""
+    unsubscribe_url: str = ""
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass
+class SendResult:
+    provider: str
+    message_id: str = ""
+    sms_segments: int | None = None
+    sms_encoding: str = ""
+    provider_status: str = ""
+
+
+class ChannelError(Exception):
+    def __init__(self, message: str, *, transient: bool, provider: str = ""):
+        super().__init__(message)
+        self.transient = transient
+        self.provider = provider
+
+
+_instances: dict = {}
+
+
+def get_channel(name: str):
+    """The configured backend for a channel (one instance per process and setting)."""
+    if name == "email":
+        path = "notifications.channels.email.EmailChannel"
+    elif name == "sms":
+        path = getattr(settings, "NOTIFY_SMS_BACKEND", "notifications.channels.sms.ConsoleBackend")
+    elif name == "inapp":
+        path = "notifications.channels.inapp.InboxChannel"
+    else:
+        raise ValueError(f"Unknown channel {name!r}")
+    key = (name, path, getattr(settings, "EMAIL_BACKEND", ""))
+    backend = _instances.get(key)
+    if backend is None:
+        backend = _instances[key] = import_string(path)()
+    return backend

@@ -1,0 +1,293 @@
+"""Delivery: one outbox row → rendered → handed to its channel → one DeliveryAttempt per try.
+
+At most once per row: a row is *claimed* with one conditional UPDATE (queued → sending) before
+the provider is called, so a duplicate task run, a redelivered message or the sweeper finds
+nothing to do. No database transaction is open while a provider is called.
+"""
+import logging
+import random
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .channels import ChannelError, OutgoingMessage, get_channel
+from .events import Audience, Channel
+from .models import DeliveryAttempt, Notification, NotificationTemplate, PlatformSettings, Suppression
+from .rendering import Rendered, RenderError, render
+
+log = logging.getLogger(__name__)
+S = Notification.Status
+
+# Retry policy: exponential backoff with jitter, every countdown far below the broker's
+# visibility timeout (3600 s), so a waiting retry is never redelivered as a duplicate.
+RETRY_BASE_SECONDS = 10
+RETRY_MAX_SECONDS = 600
+SWEEP_AFTER_SECONDS = 120
+SWEEP_BATCH = 500
+
+
+def retry_countdown(retries: int) -> float:
+    """Seconds before try number ``retries + 2``: 10, 20, 40… (±25 % jitter), capped at 10 minutes."""
+    base = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** retries)
+    return round(min(RETRY_MAX_SECONDS, base * random.uniform(0.75, 1.25)), 1)
+
+
+def max_attempts() -> int:
+    row = PlatformSettings.objects.filter(pk=1).only("max_attempts").first()
+    return max(1, min(8, row.max_attempts if row else 5))
+
+
+def sending_lease_seconds() -> int:
+    return int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 120)) + 60
+
+
+@dataclass
+class Outcome:
+    result: str  # sent | failed | retry | skipped | suppressed | held | noop | missing
+    countdown: float = 0.0
+    error: str = ""
+
+
+def _stored(n: Notification) -> Rendered | None:
+    if n.subject or n.body_text:
+        return Rendered(subject=n.subject, text=n.body_text, html=n.body_html, source=n.template_source,
+                        fallback=n.template_fallback)
+    return None
+
+
+def _flag_templates(rendered_failures, now):
+    for template_id, error in rendered_failures:
+        if template_id:
+            NotificationTemplate.objects.filter(pk=template_id).update(render_error=error[:2000],
+                                                                       render_failed_at=now)
+
+
+def _message(n: Notification, rendered: Rendered) -> OutgoingMessage:
+    ctx = n.context or {}
+    store = ctx.get("store") or {}
+    if n.audience == Audience.CUSTOMER and store.get("sender_name"):
+        from_name = f"{store['sender_name']} via {settings.SHOP_NAME}"
+    else:
+        from_name = settings.SHOP_NAME
+    links = ctx.get("links") or {}
+    return OutgoingMessage(
+        notification_id=n.pk, channel=n.channel, to=n.recipient_address, subject=rendered.subject,
+        text=rendered.text, html=rendered.html, category=n.category, event=n.event, from_name=from_name,
+        reply_to=store.get("support_email", "") if n.audience == Audience.CUSTOMER else "",
+        user_id=n.recipient_id, url=links.get("inbox", ""), unsubscribe_url=links.get("unsubscribe", ""),
+    )
+
+
+def notification_deliver(*, notification_id: int, retries: int = 0) -> Outcome:
+    """Send one queued notification. ``retries``: how many tries of this run came before."""
+    n = Notification.objects.filter(pk=notification_id).first()
+    if n is None:
+        return Outcome("missing")
+    if n.status != S.QUEUED:
+        return Outcome("noop")
+    now = timezone.now()
+    if n.send_after and n.send_after > now:
+        return Outcome("held")  # the sweeper hands it over when the quiet hours end
+    if Suppression.objects.filter(channel=n.channel, address=n.recipient_address).exists():
+        Notification.objects.filter(pk=n.pk, status=S.QUEUED).update(
+            status=S.SUPPRESSED, status_reason="Address on the suppression list.", updated_at=now)
+        return Outcome("suppressed")
+
+    rendered = _stored(n)
+    if rendered is None:
+        try:
+            rendered = render(event=n.event, audience=n.audience, channel=n.channel, language=n.language,
+                              context=n.context)
+        except RenderError as exc:
+            Notification.objects.filter(pk=n.pk, status=S.QUEUED).update(
+                status=S.FAILED, last_error=f"No template could render this message: {exc}"[:4000],
+                status_reason="Template error", updated_at=now)
+            return Outcome("failed", error=str(exc))
+        if rendered.failures:
+            _flag_templates(rendered.failures, now)
+
+    # The claim: exactly one run gets past this line.
+    claimed = Notification.objects.filter(pk=n.pk, status=S.QUEUED).update(
+        status=S.SENDING, claimed_at=now, attempts=F("attempts") + 1, subject=rendered.subject[:300],
+        body_text=rendered.text, body_html=rendered.html, template_source=rendered.source[:120],
+        template_fallback=rendered.fallback, updated_at=now)
+    if not claimed:
+        return Outcome("noop")
+    number = n.attempts + 1
+
+    started = time.perf_counter()
+    try:
+        result = get_channel(n.channel).send(_message(n, rendered))
+        error = None
+    except ChannelError as exc:
+        result, error = None, exc
+    except Exception as exc:  # a bug or an unexpected library error: log it, treat as transient
+        log.exception("Channel %s crashed on notification %s", n.channel, n.pk)
+        result, error = None, ChannelError(f"{type(exc).__name__}: {exc}", transient=True)
+    latency = int((time.perf_counter() - started) * 1000)
+    done = timezone.now()
+
+    if error is None:
+        DeliveryAttempt.objects.create(
+            notification_id=n.pk, number=number, status=DeliveryAttempt.Status.SENT, provider=result.provider,
+            provider_message_id=result.message_id[:200], latency_ms=latency, sms_segments=result.sms_segments,
+            sms_encoding=result.sms_encoding, provider_status=result.provider_status[:64])
+        Notification.objects.filter(pk=n.pk).update(
+            status=S.SENT, sent_at=done, provider_message_id=result.message_id[:200], last_error="",
+            status_reason="", retry_at=None, updated_at=done)
+        return Outcome("sent")
+
+    will_retry = error.transient and retries + 1 < max_attempts()
+    DeliveryAttempt.objects.create(
+        notification_id=n.pk, number=number, status=DeliveryAttempt.Status.FAILED,
+        provider=error.provider or n.channel, latency_ms=latency, error=str(error)[:4000], transient=will_retry)
+    if will_retry:
+        countdown = retry_countdown(retries)
+        Notification.objects.filter(pk=n.pk, status=S.SENDING).update(
+            status=S.QUEUED, last_error=str(error)[:4000], retry_at=done + timezone.timedelta(seconds=countdown),
+            status_reason=f"Retrying after a temporary error (try {retries + 1} failed).", updated_at=done)
+        return Outcome("retry", countdown=countdown, error=str(error))
+    Notification.objects.filter(pk=n.pk, status=S.SENDING).update(
+        status=S.FAILED, last_error=str(error)[:4000],
+        status_reason="Gave up after {} tr{}.".format(retries + 1, "y" if retries == 0 else "ies")
+        if error.transient else "Permanent provider error.", updated_at=done)
+    return Outcome("failed", error=str(error))
+
+
+def notification_resend(*, notification: Notification, actor=None) -> Notification:
+    """Send an existing notification again (a new DeliveryAttempt; never a second Notification).
+
+    Renders again with today's template. Refused while it is still queued or being sent.
+    """
+    with transaction.atomic():
+        locked = Notification.objects.select_for_update().get(pk=notification.pk)
+        if locked.status in (S.QUEUED, S.SENDING):
+            raise ValidationError(f"Notification #{locked.pk} is still {locked.get_status_display().lower()}; "
+                                  "wait for it to finish before resending.")
+        who = getattr(actor, "get_username", lambda: str(actor or "system"))()
+        Notification.objects.filter(pk=locked.pk).update(
+            status=S.QUEUED, status_reason=f"Resend requested by {who}.", send_after=None, retry_at=None,
+            claimed_at=None, subject="", body_text="", body_html="", template_source="", template_fallback=False,
+            updated_at=timezone.now())
+        from .outbox import queue_on_commit
+
+        queue_on_commit([locked.pk])
+    notification.refresh_from_db()
+    return notification
+
+
+def outbox_sweep(*, now=None) -> dict:
+    """Beat task body: re-queue rows left queued (broker down at commit, quiet hours over, retry
+    due) and fail rows whose worker died mid-send (not resent: at most once)."""
+    from .tasks import deliver
+
+    now = now or timezone.now()
+    stale = now - timezone.timedelta(seconds=SWEEP_AFTER_SECONDS)
+    due = list(Notification.objects.filter(status=S.QUEUED, updated_at__lt=stale)
+               .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
+               .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+               .order_by("id").values_list("id", flat=True)[:SWEEP_BATCH])
+    if due:
+        # Touch them first so the next sweep leaves them alone while the worker catches up.
+        Notification.objects.filter(pk__in=due).update(updated_at=now)
+    requeued = 0
+    for pk in due:
+        try:
+            deliver.delay(pk)
+            requeued += 1
+        except Exception:
+            log.exception("Sweeper could not queue notification %s (broker down?)", pk)
+            break
+    lease = now - timezone.timedelta(seconds=sending_lease_seconds())
+    lost = Notification.objects.filter(status=S.SENDING, claimed_at__lt=lease).update(
+        status=S.FAILED, updated_at=now, status_reason="Worker lost while sending",
+        last_error="The worker stopped while handing this message to the provider, so whether it went out is "
+                   "unknown. It was not resent automatically (at most once); use Resend if needed.")
+    return {"requeued": requeued, "lost": lost}
+
+
+# --- provider callbacks -----------------------------------------------------------------------
+
+ATTEMPT_FOR_NOTIFICATION = {
+    DeliveryAttempt.Status.DELIVERED: S.DELIVERED,
+    DeliveryAttempt.Status.BOUNCED: S.BOUNCED,
+    DeliveryAttempt.Status.FAILED: S.FAILED,
+}
+
+
+def attempt_record_provider_status(*, provider_message_id: str, status: str, provider_status: str = "",
+                                   error: str = "", suppress: str = "") -> DeliveryAttempt | None:
+    """A provider told us what became of a message: move its attempt and notification on.
+
+    ``status``: sent | delivered | bounced | failed. ``suppress``: a Suppression reason to add the
+    address to the suppression list (hard bounce, complaint, STOP). Unknown ids return None.
+    A final state is never moved back by a late, out-of-order callback.
+    """
+    if not provider_message_id:
+        return None
+    attempt = (DeliveryAttempt.objects.select_related("notification")
+               .filter(provider_message_id=provider_message_id).order_by("-id").first())
+    if attempt is None:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        final = (DeliveryAttempt.Status.DELIVERED, DeliveryAttempt.Status.BOUNCED, DeliveryAttempt.Status.FAILED)
+        if attempt.status not in final or status in (DeliveryAttempt.Status.BOUNCED, DeliveryAttempt.Status.FAILED):
+            if status in DeliveryAttempt.Status.values:
+                attempt.status = status
+        attempt.provider_status = (provider_status or status)[:64]
+        if error:
+            attempt.error = error[:4000]
+        attempt.save(update_fields=["status", "provider_status", "error", "updated_at"])
+        n = attempt.notification
+        target = ATTEMPT_FOR_NOTIFICATION.get(attempt.status)
+        if target and n.status in (S.SENT, S.DELIVERED):
+            fields = {"status": target, "updated_at": now}
+            if target == S.DELIVERED:
+                fields["delivered_at"] = now
+            else:
+                fields["last_error"] = (error or provider_status or status)[:4000]
+                fields["status_reason"] = f"Provider reported {provider_status or status}."
+            Notification.objects.filter(pk=n.pk).update(**fields)
+        if suppress:
+            Suppression.objects.get_or_create(channel=n.channel, address=n.recipient_address,
+                                              defaults={"reason": suppress, "detail": (error or provider_status)[:300]})
+    return attempt
+
+
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+START_WORDS = {"START", "YES", "UNSTOP", "OPTIN"}
+
+
+def sms_inbound_keyword(*, from_number: str, body: str) -> str:
+    """Handle an inbound SMS: STOP-type words suppress the number and record the withdrawal;
+    START-type words lift it. Returns "stop", "start" or "" (anything else is ignored)."""
+    from accounts.models import ConsentRecord, User
+
+    word = (body or "").strip().split(maxsplit=1)[0].upper() if (body or "").strip() else ""
+    number = (from_number or "").strip()
+    if not number or word not in STOP_WORDS | START_WORDS:
+        return ""
+    users = list(User.objects.filter(phone=number))
+    with transaction.atomic():
+        if word in STOP_WORDS:
+            Suppression.objects.update_or_create(channel=Channel.SMS, address=number,
+                                                 defaults={"reason": Suppression.Reason.STOP,
+                                                           "detail": f"Replied {word}"})
+            User.objects.filter(pk__in=[u.pk for u in users]).update(sms_opt_in=False)
+            granted, action = False, "stop"
+        else:
+            Suppression.objects.filter(channel=Channel.SMS, address=number, reason=Suppression.Reason.STOP).delete()
+            User.objects.filter(pk__in=[u.pk for u in users]).update(sms_opt_in=True)
+            granted, action = True, "start"
+        ConsentRecord.objects.bulk_create([
+            ConsentRecord(user=u, email=u.email, kind=ConsentRecord.Kind.SMS_UPDATES, granted=granted,
+                          source=f"SMS {word}") for u in users
+        ] or [ConsentRecord(user=None, email="", kind=ConsentRecord.Kind.SMS_UPDATES, granted=granted,
+                            source=f"SMS {word} from {number}"[:64])])
+    return action

@@ -1,0 +1,163 @@
+"""One small function per domain signal: pick the event code, name the change, enqueue.
+
+Every receiver runs inside the transaction of the order service that sent the signal, so the
+outbox rows commit or roll back with the change. Event keys are built from the timeline row
+(OrderEvent) the change wrote, which is unique per change.
+"""
+from functools import partial
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from orders import signals
+from orders.models import Order, OrderStatus, Payment, Shipment, TrackingStatus
+
+from .context import _line, day, load_subject, money
+from .outbox import notification_enqueue, notification_refresh_queued
+
+
+def _key(code: str, event) -> str:
+    return f"{code}:oe{event.pk}"
+
+
+def actor_role(actor, order) -> str:
+    """customer | seller | staff | system, for “who cancelled”."""
+    if actor is None:
+        return "system"
+    if isinstance(actor, str):
+        return "customer" if actor in ("guest", "customer") else "system"
+    if getattr(actor, "store_id", None) and actor.store_id == order.store_id:
+        return "seller"
+    if getattr(actor, "is_staff", False):
+        return "staff"
+    return "customer"
+
+
+@receiver(signals.order_placed, dispatch_uid="notifications.order_placed")
+def on_order_placed(sender, order, event, actor=None, **kwargs):
+    notification_enqueue(event="order.placed", event_key=_key("order.placed", event), order=order,
+                         change={"placed_by": event.actor_label})
+    # The payment is taken after order_placed in the same checkout; once it commits, a card
+    # payment still waiting for the gateway gets its own "payment pending" message.
+    transaction.on_commit(partial(payment_pending_after_checkout, order_id=order.pk, placed_event_id=event.pk))
+
+
+def payment_pending_after_checkout(*, order_id: int, placed_event_id: int) -> None:
+    with transaction.atomic():
+        order = Order.objects.filter(pk=order_id).first()
+        payment = Payment.objects.filter(order_id=order_id).order_by("-created_at", "-id").first()
+        if (order is not None and payment is not None and order.status == OrderStatus.PENDING
+                and payment.method == Payment.Method.CARD and payment.status == Payment.Status.PENDING):
+            notification_enqueue(event="order.payment_pending", event_key=f"order.payment_pending:placed{placed_event_id}",
+                                 order=order, change={"amount": money(payment.amount, order.currency),
+                                                      "method": payment.get_method_display()})
+
+
+@receiver(signals.order_status_changed, dispatch_uid="notifications.order_status_changed")
+def on_order_status_changed(sender, order, from_status, to_status, event, actor=None, note="", at_checkout=False,
+                            **kwargs):
+    if to_status == OrderStatus.PROCESSING:
+        # At checkout the confirmation (still queued in this transaction) already says the
+        # payment went through: refresh it rather than send a second message.
+        if at_checkout and notification_refresh_queued(order=order, event="order.placed"):
+            return
+        notification_enqueue(event="order.processing", event_key=_key("order.processing", event), order=order,
+                             change={"note": note})
+    elif to_status == OrderStatus.ON_HOLD:
+        notification_enqueue(event="order.on_hold", event_key=_key("order.on_hold", event), order=order,
+                             change={"reason": note or order.hold_reason})
+    elif to_status == OrderStatus.SHIPPED:
+        shipment_id = (event.data or {}).get("shipment_id")
+        shipments = Shipment.objects.filter(order_id=order.pk)
+        shipment = (shipments.filter(pk=shipment_id).first() if shipment_id else None) or \
+            shipments.order_by("-shipped_at", "-id").first()
+        subject = load_subject(order, "order.shipped", shipment=shipment)
+        notification_enqueue(event="order.shipped", event_key=_key("order.shipped", event), order=order,
+                             subject=subject)
+    elif to_status == OrderStatus.CANCELLED:
+        notification_enqueue(event="order.cancelled", event_key=_key("order.cancelled", event), order=order,
+                             change={"cancelled_by": actor_role(actor, order), "reason": note})
+    elif to_status == OrderStatus.REFUNDED:
+        notification_enqueue(event="order.refunded", event_key=_key("order.refunded", event), order=order,
+                             change={"note": note})
+    # completed: the carrier's "delivered" already told everyone.
+
+
+@receiver(signals.payment_status_changed, dispatch_uid="notifications.payment_status_changed")
+def on_payment_status_changed(sender, payment, order, from_status, to_status, event, **kwargs):
+    notification_refresh_queued(order=order, event="order.placed")
+    change = {"amount": money(payment.amount, order.currency), "method": payment.get_method_display()}
+    if to_status == Payment.Status.FAILED:
+        notification_enqueue(event="order.payment_failed", event_key=_key("order.payment_failed", event),
+                             order=order, change=change | {"reason": payment.failure_reason})
+    elif to_status == Payment.Status.PENDING and payment.method == Payment.Method.CARD:
+        notification_enqueue(event="order.payment_pending", event_key=_key("order.payment_pending", event),
+                             order=order, change=change)
+
+
+@receiver(signals.order_backordered, dispatch_uid="notifications.order_backordered")
+def on_order_backordered(sender, order, lines, expected, event, **kwargs):
+    notification_refresh_queued(order=order, event="order.placed")
+    notification_enqueue(event="order.backordered", event_key=_key("order.backordered", event), order=order,
+                         change={"expected": day(expected), "items": [_line(line, order.currency) for line in lines],
+                                 "note": event.note})
+
+
+SHIPMENT_EVENT = {
+    TrackingStatus.IN_TRANSIT: "shipment.in_transit",
+    TrackingStatus.OUT_FOR_DELIVERY: "shipment.out_for_delivery",
+    TrackingStatus.DELIVERED: "shipment.delivered",
+    TrackingStatus.EXCEPTION: "order.delayed",
+}
+
+
+@receiver(signals.shipment_status_changed, dispatch_uid="notifications.shipment_status_changed")
+def on_shipment_status_changed(sender, shipment, order, from_status, to_status, event, tracking_event=None,
+                               **kwargs):
+    code = SHIPMENT_EVENT.get(to_status)
+    if code is None:
+        return
+    subject = load_subject(order, code, shipment=shipment, checkpoint=tracking_event)
+    if code == "shipment.delivered":
+        subject.change = {"review_invite": bool(subject.store_options.review_request)}
+        key = _key(code, event)
+    elif code == "order.delayed":
+        subject.change = {"reason": getattr(tracking_event, "message", "") or "The carrier reported a problem",
+                          "old_eta": "", "new_eta": day(shipment.eta)}
+        # Same key as an ETA change from the same carrier update: one message carrying both.
+        key = f"order.delayed:te{tracking_event.pk}" if tracking_event is not None else _key(code, event)
+    else:
+        key = _key(code, event)
+    notification_enqueue(event=code, event_key=key, order=order, subject=subject)
+
+
+@receiver(signals.shipment_eta_changed, dispatch_uid="notifications.shipment_eta_changed")
+def on_shipment_eta_changed(sender, shipment, order, old_eta, new_eta, reason, event, **kwargs):
+    if not (old_eta and new_eta and new_eta > old_eta):
+        return  # a first estimate or an earlier one is not a delay
+    checkpoint = shipment.tracking_events.order_by("-id").first()
+    same_update = checkpoint is not None and abs((event.created_at - checkpoint.received_at).total_seconds()) < 30
+    key = f"order.delayed:te{checkpoint.pk}" if same_update else _key("order.delayed", event)
+    subject = load_subject(order, "order.delayed", shipment=shipment, checkpoint=checkpoint if same_update else None,
+                           change={"old_eta": day(old_eta), "new_eta": day(new_eta), "reason": reason})
+    notification_enqueue(event="order.delayed", event_key=key, order=order, subject=subject, merge=True)
+
+
+@receiver(signals.return_status_changed, dispatch_uid="notifications.return_status_changed")
+def on_return_status_changed(sender, return_request, order, from_status, to_status, event, actor=None, **kwargs):
+    code = f"return.{to_status}"
+    subject = load_subject(order, code, return_request=return_request, change={"note": event.note})
+    notification_enqueue(event=code, event_key=_key(code, event), order=order, subject=subject)
+
+
+# --- provider callbacks --------------------------------------------------------------------------
+
+def _connect_anymail():
+    from anymail.signals import tracking
+
+    from .webhooks import on_anymail_tracking
+
+    tracking.connect(on_anymail_tracking, dispatch_uid="notifications.anymail_tracking")
+
+
+_connect_anymail()
