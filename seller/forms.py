@@ -8,7 +8,15 @@ from orders.carriers import CARRIER_CHOICES
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
 
-class ReasonForm(forms.Form):
+class PlainLabels:
+    """Labels without Django's trailing colon (the dashboards' style)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class ReasonForm(PlainLabels, forms.Form):
     reason = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"placeholder": "Reason"}),
                              error_messages={"required": "Give a reason: the customer sees it."})
 
@@ -31,7 +39,7 @@ def _not_in_past(value):
     return value
 
 
-class ShipForm(forms.Form):
+class ShipForm(PlainLabels, forms.Form):
     carrier = forms.ChoiceField(choices=CARRIER_CHOICES, initial="royalmail")
     tracking_number = forms.CharField(max_length=64, error_messages={"required": "Enter the tracking number."})
     eta = forms.DateField(label="Estimated delivery", required=False, widget=DATE_INPUT)
@@ -50,7 +58,7 @@ class ShipForm(forms.Form):
         return dict(CARRIER_CHOICES).get(self.cleaned_data["carrier"], self.cleaned_data["carrier"])
 
 
-class BackorderForm(forms.Form):
+class BackorderForm(PlainLabels, forms.Form):
     expected = forms.DateField(label="New expected date", widget=DATE_INPUT,
                                error_messages={"required": "Enter when the items are expected."})
     note = forms.CharField(max_length=200, required=False,
@@ -63,7 +71,7 @@ class BackorderForm(forms.Form):
         return value
 
 
-class BrandingForm(forms.ModelForm):
+class BrandingForm(PlainLabels, forms.ModelForm):
     class Meta:
         model = Store
         fields = ["sender_name", "accent_colour", "sign_off", "logo", "support_email"]

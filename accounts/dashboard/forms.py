@@ -2,6 +2,8 @@ from django import forms
 from django.conf import settings
 from phonenumber_field.formfields import PhoneNumberField
 
+from seller.forms import PlainLabels
+
 CANCEL_REASONS = [
     ("Changed my mind", "I changed my mind"),
     ("Ordered by mistake", "I ordered by mistake"),
@@ -11,14 +13,14 @@ CANCEL_REASONS = [
 ]
 
 
-class CustomerCancelForm(forms.Form):
+class CustomerCancelForm(PlainLabels, forms.Form):
     reason = forms.ChoiceField(choices=CANCEL_REASONS, initial="Changed my mind", label="Why are you cancelling?")
 
     def reason_text(self) -> str:
         return f"Cancelled by the customer: {self.cleaned_data['reason']}"
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(PlainLabels, forms.Form):
     lines = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, label="Items to return",
                                       error_messages={"required": "Choose at least one item to return."})
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}), label="Why are you returning them?",
@@ -39,7 +41,7 @@ def _time_zone_choices():
     return [("UTC", "UTC")] + [(z, z.replace("_", " ")) for z in zones]
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(PlainLabels, forms.Form):
     """Phone, SMS opt-in, language, time zone and SMS quiet hours on the preferences page."""
 
     phone = PhoneNumberField(required=False, label="Mobile number",

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from notifications.events import Channel
-from notifications.models import QuietHours
+from notifications.models import PlatformSettings, QuietHours
 from notifications.selectors import customer_preferences_matrix, quiet_hours_for
 from notifications.services import customer_preference_set
 from orders.selectors import customer_orders, normalise_order_number
@@ -106,7 +106,10 @@ def _client_ip(request) -> str | None:
 @login_required
 def preferences(request):
     user = request.user
-    quiet = quiet_hours_for(user) or QuietHours(user=user, enabled=False)
+    quiet = quiet_hours_for(user)
+    if quiet is None:  # no choice made yet: the platform's default window applies
+        platform = PlatformSettings.objects.filter(pk=1).first() or PlatformSettings()
+        quiet = QuietHours(user=user, enabled=True, start=platform.quiet_hours_start, end=platform.quiet_hours_end)
     if request.method == "POST":
         form = ProfileForm(request.POST)
         if form.is_valid():
