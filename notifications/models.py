@@ -5,6 +5,7 @@ No I/O here; writes go through ``notifications.services``, reads through ``notif
 import datetime
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from .events import EVENT_CHOICES, Audience, Category, Channel
@@ -206,7 +207,8 @@ class PlatformSettings(models.Model):
 
     quiet_hours_start = models.TimeField(default=datetime.time(21, 0))
     quiet_hours_end = models.TimeField(default=datetime.time(8, 0))
-    max_attempts = models.PositiveSmallIntegerField(default=5, help_text="Tries per delivery, 1–8.")
+    max_attempts = models.PositiveSmallIntegerField(default=5, help_text="Tries per delivery, 1–8.",
+                                                    validators=[MinValueValidator(1), MaxValueValidator(8)])
     sms_allowed_countries = models.CharField(max_length=200, blank=True, default="",
                                              help_text="Comma-separated calling codes allowed for SMS, "
                                                        "e.g. “44,33,49”. Empty: all.")

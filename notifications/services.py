@@ -184,6 +184,95 @@ def inbox_mark_all_read(*, user) -> int:
 
 
 
+
+# --- templates --------------------------------------------------------------------------
+
+def _template_sources(subject: str, text_body: str, html_body: str) -> dict:
+    return {"subject": subject or "", "text": text_body or "", "html": html_body or ""}
+
+
+def template_validate(*, event: str, audience: str, channel: str, subject: str = "", text_body: str = "",
+                      html_body: str = "") -> None:
+    """Raise ValidationError (per field) unless the sources render cleanly against sample data."""
+    from .rendering import validate
+
+    definition = _event(event)
+    _channel(channel)
+    if audience not in definition.audiences:
+        raise ValidationError({"audience": f"{event} is not sent to {audience}s."})
+    errors = validate(event=event, audience=audience, channel=channel,
+                      sources=_template_sources(subject, text_body, html_body))
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def template_save(*, template, user=None, note: str = ""):
+    """Validate and save a NotificationTemplate as a new version (history kept, restorable)."""
+    from .models import NotificationTemplate, NotificationTemplateVersion
+    from .rendering import DB_TEMPLATES
+
+    template_validate(event=template.event, audience=template.audience, channel=template.channel,
+                      subject=template.subject, text_body=template.text_body, html_body=template.html_body)
+    if template.pk:
+        NotificationTemplate.objects.select_for_update().filter(pk=template.pk).first()
+    last = template.versions.order_by("-version").values_list("version", flat=True).first() if template.pk else None
+    template.version = (last or 0) + 1
+    template.render_error, template.render_failed_at = "", None
+    if user is not None and getattr(user, "pk", None):
+        template.updated_by = user
+    template.save()
+    NotificationTemplateVersion.objects.create(template=template, version=template.version, subject=template.subject,
+                                               text_body=template.text_body, html_body=template.html_body,
+                                               created_by=template.updated_by, note=note[:200])
+    transaction.on_commit(DB_TEMPLATES.invalidate)
+    return template
+
+
+def template_restore(*, template, version: int, user=None):
+    """Make an earlier version current again (saved as a new version, so the restore is in the history)."""
+    old = template.versions.filter(version=version).first()
+    if old is None:
+        raise ValidationError(f"Version {version} does not exist for this template.")
+    template.subject, template.text_body, template.html_body = old.subject, old.text_body, old.html_body
+    return template_save(template=template, user=user, note=f"Restored version {version}")
+
+
+@transaction.atomic
+def notification_send_test(*, user, event: str, audience: str, channel: str, subject: str = "",
+                           text_body: str = "", html_body: str = "", language: str = "en"):
+    """“Send test to me”: render the (possibly unsaved) sources with sample data and send them to
+    ``user`` on ``channel`` through the normal pipeline (logged like any other send)."""
+    import uuid
+
+    from .context import sample_context
+    from .models import Notification
+    from .outbox import queue_on_commit
+    from .rendering import PARTS, _engine_for, _finish, _render_parts
+
+    template_validate(event=event, audience=audience, channel=channel, subject=subject, text_body=text_body,
+                      html_body=html_body)
+    address = {Channel.EMAIL: user.email, Channel.SMS: str(getattr(user, "phone", "") or ""),
+               Channel.INAPP: f"user:{user.pk}"}[Channel(channel)]
+    if not address:
+        raise ValidationError(f"Your account has no {'phone number' if channel == Channel.SMS else 'email address'} "
+                              "to send the test to.")
+    context = sample_context(event, audience)
+    sources = _template_sources(subject, text_body, html_body)
+    compiled = {part: _engine_for(part).from_string(sources[part]) for part in PARTS[Channel(channel)]
+                if sources[part]}
+    parts = _finish(_render_parts(compiled, channel, context))
+    definition = get_event(event)
+    notification = Notification.objects.create(
+        event=event, event_key=f"test:{uuid.uuid4().hex}", audience=audience, recipient=user,
+        recipient_address=address.lower() if channel == Channel.EMAIL else address, channel=channel,
+        category=definition.category_for(audience), language=language, context=context,
+        subject=("[TEST] " + parts.get("subject", ""))[:300] if parts.get("subject") else "",
+        body_text=("[TEST] " if channel == Channel.SMS else "") + parts.get("text", ""), body_html=parts.get("html", ""), template_source="test send (unsaved form)",
+        legal_basis="staff test send", status_reason="Test send from the template admin.")
+    queue_on_commit([notification.pk])
+    return notification
+
 # Outbox and delivery (re-exported: import them from here).
 from .delivery import (  # noqa: E402
     attempt_record_provider_status,
@@ -192,12 +281,13 @@ from .delivery import (  # noqa: E402
     outbox_sweep,
     sms_inbound_keyword,
 )
-from .outbox import notification_enqueue  # noqa: E402
+from .outbox import notification_enqueue, notification_refresh_queued  # noqa: E402
 
 __all__ = [
     "category_default", "platform_settings_get", "platform_event_settings_ensure", "platform_event_set",
     "seller_setting_set", "store_message_set", "store_options_set", "customer_preference_set",
     "quiet_hours_set", "inbox_mark_read", "inbox_mark_all_read", "notification_enqueue",
     "notification_deliver", "notification_resend", "outbox_sweep", "attempt_record_provider_status",
-    "sms_inbound_keyword",
+    "sms_inbound_keyword", "notification_refresh_queued", "template_validate", "template_save", "template_restore",
+    "notification_send_test",
 ]
