@@ -236,7 +236,7 @@ def _refund(subject: Subject) -> dict:
                 "timeframe": "nothing was charged, so there is nothing to refund", "due": False}
     return {
         "amount": money(payment.amount, order.currency),
-        "method": f"{payment.get_method_display()} ending {payment.card_last4}" if payment.card_last4
+        "method": f"card ending {payment.card_last4}" if payment.method == Payment.Method.CARD and payment.card_last4
         else payment.get_method_display(),
         "timeframe": REFUND_TIMEFRAME.get(payment.method, "5–10 working days"),
         "due": True,

@@ -113,7 +113,7 @@ SHIPMENT_EVENT = {
 
 @receiver(signals.shipment_status_changed, dispatch_uid="notifications.shipment_status_changed")
 def on_shipment_status_changed(sender, shipment, order, from_status, to_status, event, tracking_event=None,
-                               **kwargs):
+                               reason="", **kwargs):
     code = SHIPMENT_EVENT.get(to_status)
     if code is None:
         return
@@ -122,7 +122,7 @@ def on_shipment_status_changed(sender, shipment, order, from_status, to_status, 
         subject.change = {"review_invite": bool(subject.store_options.review_request)}
         key = _key(code, event)
     elif code == "order.delayed":
-        subject.change = {"reason": getattr(tracking_event, "message", "") or "The carrier reported a problem",
+        subject.change = {"reason": reason or getattr(tracking_event, "message", "") or "The carrier reported a problem",
                           "old_eta": "", "new_eta": day(shipment.eta)}
         # Same key as an ETA change from the same carrier update: one message carrying both.
         key = f"order.delayed:te{tracking_event.pk}" if tracking_event is not None else _key(code, event)
