@@ -87,3 +87,12 @@ class BrandingForm(PlainLabels, forms.ModelForm):
         if logo and hasattr(logo, "size") and logo.size > 1024 * 1024:
             raise forms.ValidationError("The logo must be 1 MB or smaller.")
         return logo
+
+
+class MessageForm(PlainLabels, forms.Form):
+    personal_note = forms.CharField(required=False, max_length=500, label="Personal note",
+                                    widget=forms.Textarea(attrs={
+                                        "rows": 4,
+                                        "placeholder": "e.g. We pack every order by hand. Thank you for shopping small!"}))
+    discount_code = forms.CharField(required=False, max_length=40, label="Discount code (optional)",
+                                    widget=forms.TextInput(attrs={"placeholder": "e.g. THANKS10", "autocomplete": "off"}))

@@ -14,6 +14,7 @@ urlpatterns = [
     path("settings/option/", settings.option_toggle, name="option_toggle"),
     path("settings/review-link/", settings.review_url_save, name="review_url"),
     path("branding/", settings.branding, name="branding"),
+    path("branding/preview/", settings.email_preview, name="email_preview"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:message_id>/read/", inbox.inbox_read, name="inbox_read"),
     path("inbox/read-all/", inbox.inbox_read_all, name="inbox_read_all"),

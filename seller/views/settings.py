@@ -3,32 +3,81 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from notifications.events import EVENTS, Channel
-from notifications.selectors import seller_settings_matrix, store_options
-from notifications.services import seller_setting_set, store_options_set
+from notifications.selectors import seller_settings_matrix, store_message_settings, store_options
+from notifications.services import seller_setting_set, store_message_set, store_options_set
 
 from ..access import seller_required
-from ..forms import BrandingForm
+from ..forms import BrandingForm, MessageForm
+from ..preview import CUSTOMER_EVENT_CHOICES, store_email_preview
+
+
+def _chosen_event(request) -> str:
+    event = request.POST.get("event") or request.GET.get("event") or ""
+    return event if event in dict(CUSTOMER_EVENT_CHOICES) else CUSTOMER_EVENT_CHOICES[0][0]
+
+
+def _branding_values(data) -> dict:
+    return {k: data.get(k) for k in ("accent_colour", "sign_off", "sender_name") if data.get(k) is not None}
 
 
 @seller_required
 def branding(request):
+    """Brand (logo, colour, sign-off, sender) and the per-event personal note / discount code, with a preview."""
     store = request.store
-    if request.method == "POST":
-        form = BrandingForm(request.POST, request.FILES, instance=store)
-        if form.is_valid():
-            form.save()
+    event = _chosen_event(request)
+    saved = store_message_settings(store).get(event)
+    brand_form = BrandingForm(instance=store)
+    message_form = MessageForm(initial={"personal_note": getattr(saved, "personal_note", ""),
+                                        "discount_code": getattr(saved, "discount_code", "")})
+    status = 200
+    if request.method == "POST" and request.POST.get("form") == "brand":
+        brand_form = BrandingForm(request.POST, request.FILES, instance=store)
+        if brand_form.is_valid():
+            brand_form.save()
             messages.success(request, "Branding saved. Your next customer emails use it.")
-            return redirect("seller:branding")
+            return redirect(f"{reverse('seller:branding')}?event={event}")
         status = 422
-    else:
-        form = BrandingForm(instance=store)
-        status = 200
-    return render(request, "seller/branding.html", {"form": form, "section": "branding", "store": store},
-                  status=status)
+    elif request.method == "POST" and request.POST.get("form") == "message":
+        message_form = MessageForm(request.POST)
+        if message_form.is_valid():
+            try:
+                store_message_set(store=store, event=event, **message_form.cleaned_data)
+            except ValidationError as exc:
+                message_form.add_error(None, exc)
+            else:
+                messages.success(request, f"Saved the message for “{EVENTS[event].label}”.")
+                return redirect(f"{reverse('seller:branding')}?event={event}")
+        status = 422
+    elif request.method not in ("GET", "HEAD"):
+        return HttpResponseBadRequest("Unknown form.")
 
+    note_data = message_form.data if message_form.is_bound else message_form.initial
+    if brand_form.is_bound:  # an invalid brand form left its values on the instance: preview what is saved
+        store.refresh_from_db()
+    preview = store_email_preview(store=store, event=event, personal_note=note_data.get("personal_note", ""),
+                                  discount_code=note_data.get("discount_code", ""))
+    with_message = set(store_message_settings(store))
+    return render(request, "seller/branding.html", {
+        "section": "branding", "store": store, "form": brand_form, "message_form": message_form,
+        "event": event, "event_label": EVENTS[event].label,
+        "events": [(code, label, code in with_message) for code, label in CUSTOMER_EVENT_CHOICES],
+        "preview": preview,
+    }, status=status)
+
+
+@require_GET
+@seller_required
+def email_preview(request):
+    """htmx: the customer email as it would look with what is in the forms now (nothing saved)."""
+    preview = store_email_preview(store=request.store, event=_chosen_event(request),
+                                  personal_note=request.GET.get("personal_note", ""),
+                                  discount_code=request.GET.get("discount_code", ""),
+                                  branding=_branding_values(request.GET))
+    return render(request, "seller/_email_preview.html", {"preview": preview})
 
 CHANNEL_COLUMNS = [(c.value, c.label) for c in Channel]
 STORE_SWITCHES = {
