@@ -35,8 +35,12 @@ def shop():
 
 @pytest.fixture
 def customer_sms():
-    return CustomerFactory(email="ada@example.com", first_name="Ada", phone="+447700900123", sms_opt_in=True,
-                           time_zone="UTC")
+    from notifications.models import QuietHours
+
+    customer = CustomerFactory(email="ada@example.com", first_name="Ada", phone="+447700900123", sms_opt_in=True,
+                               time_zone="UTC")
+    QuietHours.objects.create(user=customer, enabled=False)  # SMS timing is tested in test_preferences
+    return customer
 
 
 @pytest.fixture

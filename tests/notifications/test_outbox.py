@@ -1,0 +1,156 @@
+"""The outbox: written with the change, once per (event, recipient, channel), queued after commit."""
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import DeliveryAttempt, Notification
+from orders import signals
+from orders.models import Order, OrderEvent
+from orders.services import TransitionNotAllowed, order_transition
+
+from .helpers import emails_to, sent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rows_are_written_in_the_same_transaction_and_queued_only_after_commit(order, commit):
+    with mock.patch("notifications.tasks.deliver.delay") as delay, commit() as callbacks:
+        order_transition(order=order, to="on_hold", note="Stock check")
+        rows = list(sent("order.on_hold"))
+        assert {r.channel for r in rows} == {"email", "inapp"}
+        assert all(r.status == "queued" for r in rows)
+        delay.assert_not_called()  # nothing leaves before the commit
+    assert len(callbacks) >= 1
+    assert sorted(call.args[0] for call in delay.call_args_list) == sorted(r.pk for r in rows)
+
+
+def test_a_rolled_back_change_leaves_no_row_and_sends_nothing(order, commit):
+    class Boom(Exception):
+        pass
+
+    with commit(), pytest.raises(Boom):
+        with transaction.atomic():
+            order_transition(order=order, to="on_hold", note="Stock check")
+            assert sent("order.on_hold").exists()
+            raise Boom
+    order.refresh_from_db()
+    assert order.status == "pending"
+    assert not Notification.objects.exists()
+    assert mail.outbox == []
+
+
+def test_a_forbidden_change_writes_nothing(order, commit):
+    with commit(), pytest.raises(TransitionNotAllowed):
+        order_transition(order=order, to="shipped")
+    assert not Notification.objects.exists() and mail.outbox == []
+
+
+def test_the_same_status_change_twice_sends_once(order, commit):
+    with commit():
+        order_transition(order=order, to="on_hold", note="Stock check")
+    with commit(), pytest.raises(TransitionNotAllowed):
+        order_transition(order=order, to="on_hold", note="Stock check")  # already on hold
+    # …and the same change's signal delivered twice (a replay) writes nothing new either.
+    event = OrderEvent.objects.filter(order=order, to_status="on_hold").get()
+    locked = Order.objects.get(pk=order.pk)
+    with commit():
+        for _ in range(2):
+            signals.order_status_changed.send(sender=Order, order=locked, from_status="pending", to_status="on_hold",
+                                              actor=None, note="Stock check", event=event, at_checkout=False)
+    assert len(emails_to(order.email)) == 1
+    assert sent("order.on_hold").count() == 2  # one email row, one in-app row
+    assert DeliveryAttempt.objects.filter(notification__event="order.on_hold").count() == 2
+
+
+def test_running_the_delivery_task_twice_sends_once(order, commit):
+    from notifications.tasks import deliver
+
+    with mock.patch("notifications.tasks.deliver.delay"), commit():
+        order_transition(order=order, to="on_hold", note="Stock check")
+    email_row = sent("order.on_hold", channel="email").get()
+    assert deliver.apply(args=[email_row.pk]).get() == "sent"
+    assert deliver.apply(args=[email_row.pk]).get() == "noop"
+    assert len(mail.outbox) == 1
+    assert email_row.delivery_attempts.count() == 1
+
+
+def test_broker_down_at_commit_loses_nothing_the_sweeper_requeues(order, commit):
+    with mock.patch("notifications.tasks.deliver.delay", side_effect=ConnectionError("broker down")), commit():
+        order_transition(order=order, to="on_hold", note="Stock check")
+    rows = list(sent("order.on_hold"))
+    assert all(r.status == "queued" for r in rows) and mail.outbox == []
+
+    # Too early: the sweeper leaves fresh rows to the normal path.
+    assert services.outbox_sweep()["requeued"] == 0
+    later = timezone.now() + timedelta(minutes=3)
+    assert services.outbox_sweep(now=later)["requeued"] == 2
+    assert {r.status for r in sent("order.on_hold")} == {"sent"}
+    assert len(emails_to(order.email)) == 1
+    # A second sweep finds nothing left to do.
+    assert services.outbox_sweep(now=later + timedelta(minutes=3))["requeued"] == 0
+
+
+def test_sweeper_fails_rows_whose_worker_died_mid_send_without_resending(order, commit):
+    with mock.patch("notifications.tasks.deliver.delay"), commit():
+        order_transition(order=order, to="on_hold", note="Stock check")
+    row = sent("order.on_hold", channel="email").get()
+    Notification.objects.filter(pk=row.pk).update(status="sending", claimed_at=timezone.now() - timedelta(hours=1))
+    assert services.outbox_sweep()["lost"] == 1
+    row.refresh_from_db()
+    assert row.status == "failed" and "not resent automatically" in row.last_error
+    assert mail.outbox == []
+
+
+def test_beat_schedule_registers_the_sweeper():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["notifications.sweep-outbox"]
+    assert entry["task"] == "notifications.sweep_outbox" and entry["schedule"] <= 60
+    from notify_site.celery import app
+
+    app.loader.import_default_modules()
+    assert "notifications.sweep_outbox" in app.tasks and "notifications.deliver" in app.tasks
+
+
+def test_deliver_task_acks_late_and_rejects_on_worker_lost():
+    from notifications.tasks import deliver
+
+    assert deliver.acks_late is True and deliver.reject_on_worker_lost is True
+    assert deliver.ignore_result is True
+
+
+def test_platform_switch_off_stops_an_event_entirely(order, commit):
+    services.platform_event_set(event="order.on_hold", enabled=False)
+    with commit():
+        order_transition(order=order, to="on_hold", note="Stock check")
+    assert not Notification.objects.exists() and mail.outbox == []
+
+
+def test_platform_default_channels_decide_the_channels(order, commit):
+    services.platform_event_set(event="order.on_hold", enabled=True, customer_channels=["email"])
+    with commit():
+        order_transition(order=order, to="on_hold", note="Stock check")
+    assert list(sent("order.on_hold").values_list("channel", flat=True)) == ["email"]
+
+
+def test_post_migrate_created_one_platform_row_per_event():
+    from notifications.events import EVENTS
+    from notifications.models import PlatformEventSetting
+
+    assert set(PlatformEventSetting.objects.values_list("event", flat=True)) == set(EVENTS)
+
+
+def test_every_row_records_its_legal_basis_and_context_is_plain_json(order, commit):
+    import json
+
+    with commit():
+        order_transition(order=order, to="on_hold", note="Stock check")
+    for row in sent("order.on_hold"):
+        assert row.legal_basis.startswith("contract: order")
+        json.dumps(row.context)
+        assert row.context["order"]["number"] == order.number
