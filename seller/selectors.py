@@ -53,3 +53,50 @@ def return_actions(order: Order) -> dict[int, dict[str, str]]:
                 [s for s in RETURN_ACTION_LABELS if s in ReturnRequest.TRANSITIONS[rr.status]]}
         for rr in order.returns.all()
     }
+
+
+def seller_alert_grid(store) -> list[dict]:
+    """Rows for the seller's alert settings: one per seller-facing event, each channel either
+    ``{"offered": False}`` (the platform doesn't send this alert on that channel, so there is
+    nothing to switch) or ``{"offered": True, "enabled": bool}``.
+
+    It mirrors what notifications.outbox does when it sends: the platform's channels for the
+    event (PlatformEventSetting, else the catalogue default), minus the channels the store
+    switched off. Two queries whatever the number of events.
+    """
+    from notifications.events import EVENTS, Channel
+    from notifications.models import PlatformEventSetting, SellerNotificationSetting
+
+    platform = {row.event: row for row in PlatformEventSetting.objects.all()}
+    saved = {(s.event, s.channel): s.enabled for s in SellerNotificationSetting.objects.filter(store=store)}
+    rows = []
+    for code, event in EVENTS.items():
+        if not event.seller_channels:
+            continue
+        row = platform.get(code)
+        if row is None:
+            event_on, offered = True, set(event.seller_channels)
+        else:
+            event_on, offered = row.enabled, set(row.seller_channels)
+        channels = {}
+        for ch in Channel:
+            if event_on and ch.value in offered:
+                channels[ch.value] = {"offered": True, "enabled": saved.get((code, ch.value), True)}
+            else:
+                channels[ch.value] = {"offered": False, "enabled": False}
+        rows.append({"event": code, "label": event.label, "platform_off": not event_on, "channels": channels})
+    return rows
+
+
+def seller_alert_offered(event: str, channel: str) -> bool:
+    """Whether the platform sends ``event`` to sellers on ``channel`` at all (what a toggle can change)."""
+    from notifications.events import EVENTS
+    from notifications.models import PlatformEventSetting
+
+    definition = EVENTS.get(event)
+    if definition is None or not definition.seller_channels:
+        return False
+    row = PlatformEventSetting.objects.filter(event=event).first()
+    if row is None:
+        return channel in definition.seller_channels
+    return row.enabled and channel in row.seller_channels

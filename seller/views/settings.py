@@ -7,12 +7,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from notifications.events import EVENTS, Channel
-from notifications.selectors import seller_settings_matrix, store_message_settings, store_options
+from notifications.selectors import store_message_settings, store_options
 from notifications.services import seller_setting_set, store_message_set, store_options_set
 
 from ..access import seller_required
 from ..forms import BrandingForm, MessageForm
 from ..preview import CUSTOMER_EVENT_CHOICES, store_email_preview
+from ..selectors import seller_alert_grid, seller_alert_offered
 
 
 def _chosen_event(request) -> str:
@@ -96,7 +97,7 @@ def notification_settings(request):
     options = store_options(request.store)
     return render(request, "seller/settings.html", {
         "section": "settings",
-        "rows": seller_settings_matrix(request.store),
+        "rows": seller_alert_grid(request.store),
         "channels": CHANNEL_COLUMNS,
         "switches": [{"name": name, "label": label, "help": help_text, "enabled": getattr(options, name)}
                      for name, (label, help_text) in STORE_SWITCHES.items()],
@@ -111,10 +112,14 @@ def setting_toggle(request):
     event, channel = request.POST.get("event", ""), request.POST.get("channel", "")
     enabled = _truthy(request.POST.get("enabled", ""))
     error = ""
-    try:
-        seller_setting_set(store=request.store, event=event, channel=channel, enabled=enabled)
-    except ValidationError as exc:
-        error = " ".join(exc.messages)
+    if event in EVENTS and channel in Channel.values and EVENTS[event].seller_channels \
+            and not seller_alert_offered(event, channel):
+        error = f"The platform does not send this alert by {Channel(channel).label}, so there is nothing to switch."
+    else:
+        try:
+            seller_setting_set(store=request.store, event=event, channel=channel, enabled=enabled)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
     if request.headers.get("HX-Request"):
         label = EVENTS[event].label if event in EVENTS else event
         return render(request, "seller/_toggle.html", {

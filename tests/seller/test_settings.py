@@ -2,7 +2,8 @@ import pytest
 from django.urls import reverse
 
 from notifications.models import SellerNotificationSetting, StoreNotificationOptions
-from notifications.selectors import seller_settings_matrix
+from notifications.services import platform_event_set
+from seller.selectors import seller_alert_grid
 from tests.factories import StoreFactory
 
 
@@ -13,36 +14,54 @@ def seller_client(client, seller):
 
 
 def cell(rows, event, channel):
-    return next(r for r in rows if r["event"] == event)["channels"][channel]
+    return next(r for r in rows if r["event"] == event)["channels"][channel]["enabled"]
 
 
-def test_grid_lists_seller_events_and_channels(seller_client):
+@pytest.fixture
+def sms_offered(db):
+    """The platform sends new-order alerts to sellers by email, SMS and in-app."""
+    platform_event_set(event="order.placed", enabled=True, seller_channels=["email", "sms", "inapp"])
+
+
+def test_grid_lists_seller_events_and_channels(seller_client, sms_offered):
     response = seller_client.get(reverse("seller:settings"))
     body = response.content.decode()
     assert response.status_code == 200
     assert 'data-testid="toggle-order.placed-sms"' in body
+    assert 'data-testid="not-offered-order.cancelled-sms"' in body
     assert "Order confirmation / new order" in body
     assert "Shipping updates" in body and "Review invitation" in body
 
 
-def test_toggle_saves_in_place_for_htmx(seller_client, seller):
-    response = seller_client.post(reverse("seller:setting_toggle"),
-                                  {"event": "order.placed", "channel": "sms", "enabled": "1"}, HTTP_HX_REQUEST="true")
+def test_toggle_saves_in_place_for_htmx(seller_client, seller, sms_offered):
+    assert cell(seller_alert_grid(seller.store), "order.placed", "sms") is True
+    response = seller_client.post(reverse("seller:setting_toggle"), {"event": "order.placed", "channel": "sms"},
+                                  HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Saved" in body and "checked" in body and body.lstrip().startswith("<form")
-    assert cell(seller_settings_matrix(seller.store), "order.placed", "sms") is True
+    assert "Saved" in body and "checked" not in body and body.lstrip().startswith("<form")
+    assert cell(seller_alert_grid(seller.store), "order.placed", "sms") is False
 
-    seller_client.post(reverse("seller:setting_toggle"), {"event": "order.placed", "channel": "sms"},
+    seller_client.post(reverse("seller:setting_toggle"), {"event": "order.placed", "channel": "sms", "enabled": "1"},
                        HTTP_HX_REQUEST="true")
-    assert cell(seller_settings_matrix(seller.store), "order.placed", "sms") is False
+    assert cell(seller_alert_grid(seller.store), "order.placed", "sms") is True
+
+
+def test_channel_the_platform_does_not_send_cannot_be_switched(seller_client):
+    response = seller_client.post(reverse("seller:setting_toggle"),
+                                  {"event": "order.cancelled", "channel": "sms", "enabled": "1"},
+                                  HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "does not send this alert by SMS" in response.content.decode()
+    assert not SellerNotificationSetting.objects.exists()
 
 
 def test_toggle_is_per_store(seller_client, seller):
     other = StoreFactory()
     seller_client.post(reverse("seller:setting_toggle"), {"event": "order.placed", "channel": "email"})
     assert SellerNotificationSetting.objects.get().store == seller.store
-    assert cell(seller_settings_matrix(other), "order.placed", "email") is True
+    assert cell(seller_alert_grid(other), "order.placed", "email") is True
+    assert cell(seller_alert_grid(seller.store), "order.placed", "email") is False
 
 
 @pytest.mark.parametrize("data", [
