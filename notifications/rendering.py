@@ -96,6 +96,7 @@ class _DbTemplates:
     def invalidate(self):
         with self._lock:
             self._loaded_at = 0.0
+            self._compiled = {}
 
     def get(self, event, audience, channel, language):
         now = time.monotonic()
@@ -113,7 +114,7 @@ class _DbTemplates:
                 or self._rows.get((event, audience, channel, settings.LANGUAGE_CODE)))
 
     def compiled(self, key, part, source, engine):
-        cache_key = (key, part)
+        cache_key = (key, part, hash(source))
         hit = self._compiled.get(cache_key)
         if hit is None:
             hit = engine.from_string(source)
