@@ -145,10 +145,12 @@ def _finish(response: HttpResponse, ref: StatusRef, *, etag: bool) -> HttpRespon
 
 def live_response(request, ref: StatusRef, *, status: int = 200, **extra) -> HttpResponse:
     """The in-place refresh: 304 when nothing changed, else the live fragment."""
-    plain = not extra and status == 200
+    plain = not extra and status == 200  # a refresh (not the answer to an action)
     if plain and _not_modified(request, ref):
         return _finish(HttpResponseNotModified(), ref, etag=True)
     snap = _snapshot(ref)
+    # Something changed: bring the header bell's unread count along (htmx out-of-band swap).
+    extra.setdefault("oob_bell", request.user.is_authenticated)
     with timezone.override(ref.tz):
         html = render_to_string("accounts/_order_live.html", _live_context(request, ref, snap, **extra),
                                 request=request)

@@ -152,6 +152,7 @@ def test_live_fragment_rerenders_after_a_change(customer_client, order, seller):
     assert after.status_code == 200
     assert after["ETag"] != first["ETag"]
     assert "Being prepared" in after.content.decode()
+    assert 'id="bell"' in after.content.decode() and 'hx-swap-oob="true"' in after.content.decode()
 
 
 def test_304_costs_one_query_after_the_session(customer_client, order):

@@ -1,0 +1,66 @@
+"""Browser tests: Playwright's sync API driving Debian's Chromium against pytest-django's live_server.
+
+Skipped when no Chromium is installed; a failure under REQUIRE_SERVICES=1 (CI).
+"""
+import os
+from pathlib import Path
+
+# Playwright's sync API runs an event loop in this thread; the Django calls the tests make
+# (factories, reading the outbox) are ordinary blocking code, so allow them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest  # noqa: E402
+
+from tests.services import chromium_path  # noqa: E402
+
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PASSWORD = "pass12345!"  # tests.factories.UserFactory
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=path, args=LAUNCH_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """new_page(viewport=...) -> a page in its own browser context (its own cookies)."""
+    contexts = []
+
+    def make(viewport=DESKTOP):
+        context = browser.new_context(viewport=viewport)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def screenshot():
+    """screenshot(page, "name") saves docs/screenshots/name.png (the README's pictures)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def save(page, name):
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+    return save
+
+
+def login(page, base_url, user):
+    page.goto(f"{base_url}/account/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
