@@ -236,8 +236,9 @@ def shipment_record_tracking(*, shipment: Shipment, update: TrackingUpdate, sour
         if update.eta != old_eta:
             locked.eta = update.eta
             fields.append("eta")
-        locked.eta_updated_at = eta_as_of
-        fields.append("eta_updated_at")
+        if eta_as_of != locked.eta_updated_at:
+            locked.eta_updated_at = eta_as_of
+            fields.append("eta_updated_at")
     if fields:
         locked.save(update_fields=fields)
 
