@@ -6,7 +6,8 @@ SECRET_KEY = "test-secret-key-not-for-production"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# TEST_EMAIL_BACKEND lets a live-worker test read the worker process's mail (filebased, EMAIL_FILE_PATH).
+EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 NOTIFY_SMS_BACKEND = "notifications.channels.sms.LocmemBackend"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = False
