@@ -28,6 +28,7 @@ seed: migrate
 	$(PY) manage.py seed_demo
 
 run: seed
+	$(PY) manage.py demo_live
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "  Notify Market is starting on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
