@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from .channels import ChannelError, OutgoingMessage, get_channel
@@ -83,80 +83,157 @@ def _message(n: Notification, rendered: Rendered) -> OutgoingMessage:
     )
 
 
-def notification_deliver(*, notification_id: int, retries: int = 0) -> Outcome:
-    """Send one queued notification. ``retries``: how many tries of this run came before."""
-    n = Notification.objects.filter(pk=notification_id).first()
-    if n is None:
+def _claim(notification_ids: list[int], now) -> list[Notification]:
+    """The claim: one conditional UPDATE … RETURNING moves due, unsuppressed rows from queued to
+    sending and loads them. Each row is claimed by exactly one run; a duplicate run gets nothing."""
+    from django.db import connection
+
+    table, supp = Notification._meta.db_table, Suppression._meta.db_table
+    columns = ", ".join(f'"{f.column}"' for f in Notification._meta.concrete_fields)
+    placeholders = ", ".join(["%s"] * len(notification_ids))
+    sql = (f'UPDATE "{table}" SET "status" = %s, "claimed_at" = %s, "attempts" = "attempts" + 1, '
+           f'"updated_at" = %s WHERE "id" IN ({placeholders}) AND "status" = %s '
+           f'AND ("send_after" IS NULL OR "send_after" <= %s) '
+           f'AND NOT EXISTS (SELECT 1 FROM "{supp}" s WHERE s."channel" = "{table}"."channel" '
+           f'AND s."address" = "{table}"."recipient_address") RETURNING {columns}')
+    at = connection.ops.adapt_datetimefield_value(now)
+    rows = list(Notification.objects.raw(sql, [S.SENDING, at, at, *notification_ids, S.QUEUED, at]))
+    return sorted(rows, key=lambda n: n.pk)
+
+
+def _why_not_claimed(notification_id: int, now) -> Outcome:
+    row = Notification.objects.filter(pk=notification_id).values(
+        "status", "send_after", "channel", "recipient_address").first()
+    if row is None:
         return Outcome("missing")
-    if n.status != S.QUEUED:
+    if row["status"] != S.QUEUED:
         return Outcome("noop")
-    now = timezone.now()
-    if n.send_after and n.send_after > now:
+    if row["send_after"] and row["send_after"] > now:
         return Outcome("held")  # the sweeper hands it over when the quiet hours end
-    if Suppression.objects.filter(channel=n.channel, address=n.recipient_address).exists():
-        Notification.objects.filter(pk=n.pk, status=S.QUEUED).update(
+    if Suppression.objects.filter(channel=row["channel"], address=row["recipient_address"]).exists():
+        Notification.objects.filter(pk=notification_id, status=S.QUEUED).update(
             status=S.SUPPRESSED, status_reason="Address on the suppression list.", updated_at=now)
         return Outcome("suppressed")
+    return Outcome("noop")
 
+
+def _send_one(n: Notification, now):
+    """Render (or reuse what an earlier try rendered) and hand to the channel. No database writes
+    except the in-app channel's own inbox row and a flag on a template that failed to render."""
     rendered = _stored(n)
     if rendered is None:
         try:
             rendered = render(event=n.event, audience=n.audience, channel=n.channel, language=n.language,
                               context=n.context)
         except RenderError as exc:
-            Notification.objects.filter(pk=n.pk, status=S.QUEUED).update(
-                status=S.FAILED, last_error=f"No template could render this message: {exc}"[:4000],
-                status_reason="Template error", updated_at=now)
-            return Outcome("failed", error=str(exc))
+            return None, None, exc, 0
         if rendered.failures:
             _flag_templates(rendered.failures, now)
-
-    # The claim: exactly one run gets past this line.
-    claimed = Notification.objects.filter(pk=n.pk, status=S.QUEUED).update(
-        status=S.SENDING, claimed_at=now, attempts=F("attempts") + 1, subject=rendered.subject[:300],
-        body_text=rendered.text, body_html=rendered.html, template_source=rendered.source[:120],
-        template_fallback=rendered.fallback, updated_at=now)
-    if not claimed:
-        return Outcome("noop")
-    number = n.attempts + 1
-
     started = time.perf_counter()
     try:
-        result = get_channel(n.channel).send(_message(n, rendered))
-        error = None
+        result, error = get_channel(n.channel).send(_message(n, rendered)), None
     except ChannelError as exc:
         result, error = None, exc
     except Exception as exc:  # a bug or an unexpected library error: log it, treat as transient
         log.exception("Channel %s crashed on notification %s", n.channel, n.pk)
         result, error = None, ChannelError(f"{type(exc).__name__}: {exc}", transient=True)
-    latency = int((time.perf_counter() - started) * 1000)
+    return rendered, result, error, int((time.perf_counter() - started) * 1000)
+
+
+def _relax_commit():
+    """PostgreSQL: let the bookkeeping commit skip the WAL flush wait (SET LOCAL, this transaction only).
+
+    Safe for at-most-once: the claim before the provider call is a normal, durable commit. If the
+    database crashed in the next few hundred milliseconds and lost this commit, the row would stay
+    "sending" and the sweeper would mark it failed as "outcome unknown", never send it twice.
+    NOTIFY_DURABLE_BOOKKEEPING=True turns this off (every commit waits for the disk).
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql" and not getattr(settings, "NOTIFY_DURABLE_BOOKKEEPING", False):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def notification_deliver_many(*, notification_ids: list[int], retries: int = 0) -> dict[int, Outcome]:
+    """Send queued notifications (typically the rows of one event). ``retries``: tries of this
+    run that came before. Returns an Outcome per id.
+
+    Database work is batched: one claim for all rows, then one transaction recording every
+    attempt and final state; providers are called in between, outside any transaction.
+    """
+    ids = sorted({int(pk) for pk in notification_ids})
+    if not ids:
+        return {}
+    now = timezone.now()
+    claimed = _claim(ids, now)
+    outcomes = {pk: _why_not_claimed(pk, now) for pk in set(ids) - {n.pk for n in claimed}}
+    sends = [(n, *_send_one(n, now)) for n in claimed]
     done = timezone.now()
+    limit = max_attempts() if any(e is not None and getattr(e, "transient", False) for _, _, _, e, _ in sends) else 1
 
-    if error is None:
-        DeliveryAttempt.objects.create(
-            notification_id=n.pk, number=number, status=DeliveryAttempt.Status.SENT, provider=result.provider,
-            provider_message_id=result.message_id[:200], latency_ms=latency, sms_segments=result.sms_segments,
-            sms_encoding=result.sms_encoding, provider_status=result.provider_status[:64])
-        Notification.objects.filter(pk=n.pk).update(
-            status=S.SENT, sent_at=done, provider_message_id=result.message_id[:200], last_error="",
-            status_reason="", retry_at=None, updated_at=done)
-        return Outcome("sent")
+    attempts, updates = [], []
+    for n, rendered, result, error, latency in sends:
+        if rendered is None:  # no template could render it: nothing was sent
+            updates.append((n.pk, S.SENDING, {
+                "status": S.FAILED, "last_error": f"No template could render this message: {error}"[:4000],
+                "status_reason": "Template error", "updated_at": done}))
+            outcomes[n.pk] = Outcome("failed", error=str(error))
+            continue
+        content = {"subject": rendered.subject[:300], "body_text": rendered.text, "body_html": rendered.html,
+                   "template_source": rendered.source[:120], "template_fallback": rendered.fallback}
+        if error is None:
+            attempts.append(DeliveryAttempt(
+                notification_id=n.pk, number=n.attempts, status=DeliveryAttempt.Status.SENT,
+                provider=result.provider, provider_message_id=result.message_id[:200], latency_ms=latency,
+                sms_segments=result.sms_segments, sms_encoding=result.sms_encoding,
+                provider_status=result.provider_status[:64]))
+            updates.append((n.pk, None, {
+                "status": S.SENT, "sent_at": done, "provider_message_id": result.message_id[:200], "last_error": "",
+                "status_reason": "", "retry_at": None, "updated_at": done, **content}))
+            outcomes[n.pk] = Outcome("sent")
+            continue
+        will_retry = error.transient and retries + 1 < limit
+        attempts.append(DeliveryAttempt(
+            notification_id=n.pk, number=n.attempts, status=DeliveryAttempt.Status.FAILED,
+            provider=error.provider or n.channel, latency_ms=latency, error=str(error)[:4000], transient=will_retry))
+        if will_retry:
+            countdown = retry_countdown(retries)
+            updates.append((n.pk, S.SENDING, {
+                "status": S.QUEUED, "last_error": str(error)[:4000],
+                "retry_at": done + timezone.timedelta(seconds=countdown), "updated_at": done,
+                "status_reason": f"Retrying after a temporary error (try {retries + 1} failed).", **content}))
+            outcomes[n.pk] = Outcome("retry", countdown=countdown, error=str(error))
+        else:
+            updates.append((n.pk, S.SENDING, {
+                "status": S.FAILED, "last_error": str(error)[:4000], "updated_at": done,
+                "status_reason": "Gave up after {} tr{}.".format(retries + 1, "y" if retries == 0 else "ies")
+                if error.transient else "Permanent provider error.", **content}))
+            outcomes[n.pk] = Outcome("failed", error=str(error))
 
-    will_retry = error.transient and retries + 1 < max_attempts()
-    DeliveryAttempt.objects.create(
-        notification_id=n.pk, number=number, status=DeliveryAttempt.Status.FAILED,
-        provider=error.provider or n.channel, latency_ms=latency, error=str(error)[:4000], transient=will_retry)
-    if will_retry:
-        countdown = retry_countdown(retries)
-        Notification.objects.filter(pk=n.pk, status=S.SENDING).update(
-            status=S.QUEUED, last_error=str(error)[:4000], retry_at=done + timezone.timedelta(seconds=countdown),
-            status_reason=f"Retrying after a temporary error (try {retries + 1} failed).", updated_at=done)
-        return Outcome("retry", countdown=countdown, error=str(error))
-    Notification.objects.filter(pk=n.pk, status=S.SENDING).update(
-        status=S.FAILED, last_error=str(error)[:4000],
-        status_reason="Gave up after {} tr{}.".format(retries + 1, "y" if retries == 0 else "ies")
-        if error.transient else "Permanent provider error.", updated_at=done)
-    return Outcome("failed", error=str(error))
+    deferred = [row for _, _, result, error, _ in sends if result is not None and error is None
+                for row in result.deferred_rows]
+    if attempts or updates:
+        with transaction.atomic():  # one commit for the whole batch's bookkeeping
+            _relax_commit()
+            by_model = {}
+            for row in deferred:
+                by_model.setdefault(type(row), []).append(row)
+            for model, rows in by_model.items():
+                # ignore_conflicts: a resent in-app notification keeps its one inbox row.
+                model.objects.bulk_create(rows, ignore_conflicts=True)
+            DeliveryAttempt.objects.bulk_create(attempts)
+            for pk, expected_status, fields in updates:
+                qs = Notification.objects.filter(pk=pk)
+                if expected_status:
+                    qs = qs.filter(status=expected_status)
+                qs.update(**fields)
+    return outcomes
+
+
+def notification_deliver(*, notification_id: int, retries: int = 0) -> Outcome:
+    """Send one queued notification (see ``notification_deliver_many``)."""
+    return notification_deliver_many(notification_ids=[notification_id], retries=retries)[int(notification_id)]
 
 
 def notification_resend(*, notification: Notification, actor=None) -> Notification:
@@ -184,8 +261,6 @@ def notification_resend(*, notification: Notification, actor=None) -> Notificati
 def outbox_sweep(*, now=None) -> dict:
     """Beat task body: re-queue rows left queued (broker down at commit, quiet hours over, retry
     due) and fail rows whose worker died mid-send (not resent: at most once)."""
-    from .tasks import deliver
-
     now = now or timezone.now()
     stale = now - timezone.timedelta(seconds=SWEEP_AFTER_SECONDS)
     due = list(Notification.objects.filter(status=S.QUEUED, updated_at__lt=stale)
@@ -196,13 +271,12 @@ def outbox_sweep(*, now=None) -> dict:
         # Touch them first so the next sweep leaves them alone while the worker catches up.
         Notification.objects.filter(pk__in=due).update(updated_at=now)
     requeued = 0
-    for pk in due:
-        try:
-            deliver.delay(pk)
-            requeued += 1
-        except Exception:
-            log.exception("Sweeper could not queue notification %s (broker down?)", pk)
-            break
+    from .outbox import dispatch
+
+    try:
+        requeued = dispatch(due)
+    except Exception:
+        log.exception("Sweeper could not queue notifications (broker down?)")
     lease = now - timezone.timedelta(seconds=sending_lease_seconds())
     lost = Notification.objects.filter(status=S.SENDING, claimed_at__lt=lease).update(
         status=S.FAILED, updated_at=now, status_reason="Worker lost while sending",

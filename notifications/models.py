@@ -81,6 +81,8 @@ class Notification(models.Model):
             models.Index(fields=["status", "updated_at"], name="notification_status_updated"),
             models.Index(fields=["recipient", "-created_at"], name="notification_recipient_created"),
             models.Index(fields=["store", "-created_at"], name="notification_store_created"),
+            # The SMS daily cap and the admin's recipient search.
+            models.Index(fields=["recipient_address", "channel", "created_at"], name="notification_address_recent"),
         ]
 
     def __str__(self):

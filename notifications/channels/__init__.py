@@ -7,7 +7,7 @@ only ``notifications.delivery.notification_deliver`` calls a channel.
 Which backend runs is a setting, like EMAIL_BACKEND:
   email  Django's EMAIL_BACKEND (anymail ESP in production; console / file / locmem elsewhere)
   sms    NOTIFY_SMS_BACKEND: notifications.channels.sms.TwilioBackend | ConsoleBackend | LocmemBackend | FileBackend
-  inapp  the InboxMessage table (no provider)
+  inapp  the InboxMessage table (no provider; written with the attempt log in one transaction)
 """
 from dataclasses import dataclass, field
 
@@ -40,6 +40,9 @@ class SendResult:
     sms_segments: int | None = None
     sms_encoding: str = ""
     provider_status: str = ""
+    # Rows the delivery service writes in the same transaction as the attempt log (in-app:
+    # the inbox row itself, so an in-app message and its record commit together or not at all).
+    deferred_rows: list = field(default_factory=list)
 
 
 class ChannelError(Exception):

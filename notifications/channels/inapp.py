@@ -1,4 +1,8 @@
-"""In-app: the message becomes a row in the user's inbox (the bell in both dashboards)."""
+"""In-app: the message becomes a row in the user's inbox (the bell in both dashboards).
+
+The row is handed back as a deferred write: notification_deliver saves it in the transaction
+that records the attempt, so the inbox row and its "sent" record exist together or not at all.
+"""
 from . import ChannelError, OutgoingMessage, SendResult
 
 
@@ -12,6 +16,4 @@ class InboxChannel:
             raise ChannelError("In-app messages need a registered user.", transient=False, provider="inbox")
         row = InboxMessage(user_id=message.user_id, notification_id=message.notification_id,
                            title=message.subject[:300], body=message.text, url=message.url[:500])
-        # One query; the notification's one-to-one keeps a retried send to a single inbox row.
-        InboxMessage.objects.bulk_create([row], ignore_conflicts=True)
-        return SendResult(provider="inbox", message_id=f"inbox:n{message.notification_id}")
+        return SendResult(provider="inbox", message_id=f"inbox:n{message.notification_id}", deferred_rows=[row])

@@ -19,14 +19,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_rows_are_written_in_the_same_transaction_and_queued_only_after_commit(order, commit):
-    with mock.patch("notifications.tasks.deliver.delay") as delay, commit() as callbacks:
+    with mock.patch("notifications.tasks.deliver_batch.delay") as delay, commit() as callbacks:
         order_transition(order=order, to="on_hold", note="Stock check")
         rows = list(sent("order.on_hold"))
         assert {r.channel for r in rows} == {"email", "inapp"}
         assert all(r.status == "queued" for r in rows)
         delay.assert_not_called()  # nothing leaves before the commit
     assert len(callbacks) >= 1
-    assert sorted(call.args[0] for call in delay.call_args_list) == sorted(r.pk for r in rows)
+    # One task carries the event's rows (ids only).
+    delay.assert_called_once()
+    assert sorted(delay.call_args.args[0]) == sorted(r.pk for r in rows)
 
 
 def test_a_rolled_back_change_leaves_no_row_and_sends_nothing(order, commit):
@@ -68,19 +70,23 @@ def test_the_same_status_change_twice_sends_once(order, commit):
 
 
 def test_running_the_delivery_task_twice_sends_once(order, commit):
-    from notifications.tasks import deliver
+    from notifications.tasks import deliver, deliver_batch
 
-    with mock.patch("notifications.tasks.deliver.delay"), commit():
+    with mock.patch("notifications.outbox.dispatch"), commit():
         order_transition(order=order, to="on_hold", note="Stock check")
     email_row = sent("order.on_hold", channel="email").get()
+    inapp_row = sent("order.on_hold", channel="inapp").get()
     assert deliver.apply(args=[email_row.pk]).get() == "sent"
     assert deliver.apply(args=[email_row.pk]).get() == "noop"
+    ids = [email_row.pk, inapp_row.pk]
+    assert deliver_batch.apply(args=[ids]).get() == {str(email_row.pk): "noop", str(inapp_row.pk): "sent"}
+    assert deliver_batch.apply(args=[ids]).get() == {str(email_row.pk): "noop", str(inapp_row.pk): "noop"}
     assert len(mail.outbox) == 1
-    assert email_row.delivery_attempts.count() == 1
+    assert email_row.delivery_attempts.count() == 1 and inapp_row.delivery_attempts.count() == 1
 
 
 def test_broker_down_at_commit_loses_nothing_the_sweeper_requeues(order, commit):
-    with mock.patch("notifications.tasks.deliver.delay", side_effect=ConnectionError("broker down")), commit():
+    with mock.patch("notifications.outbox.dispatch", side_effect=ConnectionError("broker down")), commit():
         order_transition(order=order, to="on_hold", note="Stock check")
     rows = list(sent("order.on_hold"))
     assert all(r.status == "queued" for r in rows) and mail.outbox == []
@@ -96,7 +102,7 @@ def test_broker_down_at_commit_loses_nothing_the_sweeper_requeues(order, commit)
 
 
 def test_sweeper_fails_rows_whose_worker_died_mid_send_without_resending(order, commit):
-    with mock.patch("notifications.tasks.deliver.delay"), commit():
+    with mock.patch("notifications.outbox.dispatch"), commit():
         order_transition(order=order, to="on_hold", note="Stock check")
     row = sent("order.on_hold", channel="email").get()
     Notification.objects.filter(pk=row.pk).update(status="sending", claimed_at=timezone.now() - timedelta(hours=1))
@@ -117,11 +123,11 @@ def test_beat_schedule_registers_the_sweeper():
     assert "notifications.sweep_outbox" in app.tasks and "notifications.deliver" in app.tasks
 
 
-def test_deliver_task_acks_late_and_rejects_on_worker_lost():
-    from notifications.tasks import deliver
+def test_deliver_tasks_ack_late_and_reject_on_worker_lost():
+    from notifications.tasks import deliver, deliver_batch
 
-    assert deliver.acks_late is True and deliver.reject_on_worker_lost is True
-    assert deliver.ignore_result is True
+    for task in (deliver, deliver_batch):
+        assert task.acks_late is True and task.reject_on_worker_lost is True and task.ignore_result is True
 
 
 def test_platform_switch_off_stops_an_event_entirely(order, commit):
@@ -154,3 +160,29 @@ def test_every_row_records_its_legal_basis_and_context_is_plain_json(order, comm
         assert row.legal_basis.startswith("contract: order")
         json.dumps(row.context)
         assert row.context["order"]["number"] == order.number
+
+
+def test_a_held_row_dispatched_early_is_not_sent_before_its_time(order, commit):
+    from notifications.delivery import notification_deliver
+
+    with mock.patch("notifications.outbox.dispatch"), commit():
+        order_transition(order=order, to="on_hold", note="Stock check")
+    row = sent("order.on_hold", channel="email").get()
+    Notification.objects.filter(pk=row.pk).update(send_after=timezone.now() + timedelta(hours=2))
+    assert notification_deliver(notification_id=row.pk).result == "held"
+    Notification.objects.filter(pk=row.pk).update(send_after=timezone.now() - timedelta(seconds=1))
+    assert notification_deliver(notification_id=row.pk).result == "sent"
+    assert len(mail.outbox) == 1
+
+
+def test_an_address_suppressed_after_queueing_is_not_sent(order, commit):
+    from notifications.delivery import notification_deliver
+    from notifications.models import Suppression
+
+    with mock.patch("notifications.outbox.dispatch"), commit():
+        order_transition(order=order, to="on_hold", note="Stock check")
+    row = sent("order.on_hold", channel="email").get()
+    Suppression.objects.create(channel="email", address=row.recipient_address, reason="bounce")
+    assert notification_deliver(notification_id=row.pk).result == "suppressed"
+    row.refresh_from_db()
+    assert row.status == "suppressed" and mail.outbox == []

@@ -1,0 +1,332 @@
+#!/usr/bin/env python
+"""Benchmark: end-to-end notifications per second beside a no-op Celery task, same broker, same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ns_bench REDIS_URL=redis://127.0.0.1:6379/14 \\
+        .venv/bin/python bench/pipeline.py [--orders 600] [--pings 3000] [--profile]
+
+What it does (the database named by DATABASE_URL is FLUSHED: give it a database of its own):
+  1. migrates and seeds a store, a seller, customers who opted into SMS, and N processing orders;
+  2. starts a real `celery worker` (2 prefork processes, acks_late, prefetch 4) on Redis;
+  3. no-op baseline: publishes P `notify_site.ping` tasks while the worker runs and times until
+     every result is stored;
+  4. pipeline: ships each order with orders.services.shipment_create (one transaction per order
+     change; each writes its outbox rows and queues them on commit) while the worker runs, and
+     times until every notification is sent: rendered (HTML with CSS inlined + text, SMS, in-app),
+     handed to the locmem email / SMS backends or the inbox, and its DeliveryAttempt logged;
+  5. the same two measurements with the producer out of the way (messages published to a queue
+     the worker does not consume, then one add_consumer): the worker's own drain rate;
+  6. queries per delivery, counted in-process; ``--profile`` adds a cProfile of deliveries.
+Prints a Markdown table for bench/README.md.
+"""
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--orders", type=int, default=600, help="order changes per pipeline phase (3 notifications each)")
+    parser.add_argument("--pings", type=int, default=3000, help="no-op tasks per baseline phase")
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--profile", action="store_true", help="cProfile 200 in-process deliveries")
+    return parser.parse_args()
+
+
+def configure_env():
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database of its own (it is flushed), e.g. "
+                 "postgres://postgres@127.0.0.1:5432/ns_bench")
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("Set REDIS_URL, e.g. redis://127.0.0.1:6379/14")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "notify_site.settings.test"  # locmem email + SMS backends
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
+    os.environ["CELERY_BROKER_URL"] = os.environ["REDIS_URL"]
+    os.environ["CELERY_RESULT_BACKEND"] = os.environ["REDIS_URL"]
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+def seed(n_orders: int, tag: str):
+    from django.contrib.auth import get_user_model
+
+    from catalog.models import Product, Store
+    from notifications.models import PlatformSettings, QuietHours
+    from orders.models import Order, OrderEvent, OrderLine, Payment
+
+    User = get_user_model()
+    store = Store.objects.create(name=f"Bench Store {tag}", slug=f"bench-{tag}", sender_name="Bench Store",
+                                 support_email="help@bench.example")
+    User.objects.create_user(username=f"seller-{tag}", email=f"seller-{tag}@bench.example", store=store,
+                             phone="+447911000001")
+    product = Product.objects.create(store=store, name="Linen shirt", slug=f"shirt-{tag}", sku=f"S-{tag}",
+                                     price=Decimal("25.00"), stock_on_hand=10**6)
+    User.objects.bulk_create([
+        User(username=f"c{tag}-{i}", email=f"c{tag}-{i}@bench.example", first_name="Ada", phone=f"+4479111{i:05d}",
+             sms_opt_in=True, time_zone="Europe/London") for i in range(max(1, n_orders // 2))])
+    customers = list(User.objects.filter(username__startswith=f"c{tag}-"))
+    # SMS at any hour: the benchmark measures throughput, not quiet hours.
+    QuietHours.objects.bulk_create([QuietHours(user=c, enabled=False) for c in customers])
+    PlatformSettings.objects.update_or_create(pk=1, defaults={"sms_daily_cap": 0})
+    orders = Order.objects.bulk_create([
+        Order(customer=customers[i % len(customers)], email=customers[i % len(customers)].email,
+              phone=str(customers[i % len(customers)].phone), sms_opt_in=True, store=store, checkout_id=uuid.uuid4(), status="processing",
+              subtotal=Decimal("25.00"), shipping_total=Decimal("3.99"), tax_total=Decimal("4.83"),
+              total=Decimal("28.99"), shipping_name="Ada Lovelace", shipping_line1="1 Analytical Row",
+              shipping_city="London", shipping_postcode="N1 9GU", estimated_delivery=date.today() + timedelta(5))
+        for i in range(n_orders)])
+    OrderLine.objects.bulk_create([OrderLine(order=o, product=product, product_name=product.name, sku=product.sku,
+                                             unit_price=product.price, quantity=1) for o in orders])
+    Payment.objects.bulk_create([Payment(order=o, method="card", status="captured", amount=o.total,
+                                         card_last4="4242") for o in orders])
+    OrderEvent.objects.bulk_create([OrderEvent(order=o, kind="placed", to_status="pending", actor_label="bench")
+                                    for o in orders])
+    return list(Order.objects.filter(store=store).order_by("id"))
+
+
+def start_worker(queues: list[str], concurrency: int, log_path: Path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CELERY_TASK_DEFAULT_QUEUE": queues[0]}
+    log = open(log_path, "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "notify_site", "worker", "-Q", ",".join(queues), "-c",
+         str(concurrency), "--without-mingle", "--without-gossip", "-l", "info", "-n", f"{queues[0]}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        log.seek(0)
+        if "ready." in log.read():
+            return proc, f"{queues[0]}@" + os.uname().nodename
+        if proc.poll() is not None:
+            log.seek(0)
+            sys.exit("worker exited:\n" + log.read()[-3000:])
+        time.sleep(0.2)
+    proc.kill()
+    sys.exit("worker not ready in 60 s")
+
+
+def wait(predicate, timeout=600, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return time.perf_counter()
+        time.sleep(interval)
+    raise TimeoutError
+
+
+def ping_done(redis_client, ids):
+    keys = [f"celery-task-meta-{i}" for i in ids]
+
+    def check():
+        return sum(redis_client.exists(*keys[j:j + 1000]) for j in range(0, len(keys), 1000)) == len(keys)
+    return check
+
+
+def run_pings(app, queue, n, hold=None, worker_name=None):
+    """Publish n no-op tasks; return tasks/s from the first publish (or add_consumer) to the last result."""
+    import redis
+
+    from notify_site.celery import ping
+
+    r = redis.Redis.from_url(os.environ["REDIS_URL"])
+    target = hold or queue
+    start = time.perf_counter()
+    ids = [ping.apply_async(args=[i], queue=target).id for i in range(n)]
+    if hold:
+        start = time.perf_counter()
+        app.control.add_consumer(hold, destination=[worker_name], reply=True, timeout=5)
+    end = wait(ping_done(r, ids))
+    if hold:
+        app.control.cancel_consumer(hold, destination=[worker_name], reply=True, timeout=5)
+    return n / (end - start), end - start
+
+
+def notifications_sent(ids_or_orders):
+    from notifications.models import Notification
+
+    def check():
+        return not Notification.objects.filter(order__in=ids_or_orders).exclude(
+            status__in=["sent", "failed", "skipped", "suppressed"]).exists()
+    return check
+
+
+def run_pipeline(orders, tag):
+    """Ship every order (one order change each, enqueue on commit) while the worker delivers."""
+    from notifications.models import Notification
+    from orders.services import shipment_create
+
+    start = time.perf_counter()
+    for i, order in enumerate(orders):
+        shipment_create(order=order, carrier="royalmail", carrier_name="Royal Mail", tracking_number=f"{tag}{i:06d}",
+                        eta=date.today() + timedelta(days=3))
+    produced = time.perf_counter()
+    end = wait(notifications_sent(orders))
+    n = Notification.objects.filter(order__in=orders).count()
+    return n / (end - start), end - start, produced - start, n
+
+
+def run_pipeline_drain(app, orders, tag, hold, worker_name):
+    """Same order changes with delivery published to a queue nobody consumes, then one add_consumer."""
+    from notifications.models import Notification
+    from orders.services import shipment_create
+
+    consumed = app.conf.task_default_queue
+    app.conf.task_default_queue = hold  # the outbox's tasks wait in a queue nobody consumes yet
+    try:
+        for i, order in enumerate(orders):
+            shipment_create(order=order, carrier="royalmail", carrier_name="Royal Mail",
+                            tracking_number=f"{tag}{i:06d}", eta=date.today() + timedelta(days=3))
+    finally:
+        app.conf.task_default_queue = consumed
+    n = Notification.objects.filter(order__in=orders).count()
+    start = time.perf_counter()
+    app.control.add_consumer(hold, destination=[worker_name], reply=True, timeout=5)
+    end = wait(notifications_sent(orders))
+    app.control.cancel_consumer(hold, destination=[worker_name], reply=True, timeout=5)
+    return n / (end - start), end - start, n
+
+
+def check_results(orders):
+    from django.db.models import Count
+
+    from notifications.models import DeliveryAttempt, Notification
+
+    rows = Notification.objects.filter(order__in=orders)
+    by_status = dict(rows.values_list("status").annotate(c=Count("id")))
+    attempts = DeliveryAttempt.objects.filter(notification__order__in=orders).count()
+    by_channel = dict(rows.values_list("channel").annotate(c=Count("id")))
+    return by_status, by_channel, attempts
+
+
+def queries_per_delivery(orders, tag):
+    """Deliver fresh rows in-process and count queries per channel (the worker runs the same code)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.delivery import notification_deliver
+    from notifications.models import Notification
+
+    _ship_without_dispatch(orders, tag)
+    counts = {}
+    rows = list(Notification.objects.filter(order__in=orders, status="queued").values_list("id", "channel"))
+    for pk, channel in rows[:3]:  # warm the template cache
+        notification_deliver(notification_id=pk)
+    for pk, channel in rows[3:]:
+        with CaptureQueriesContext(connection) as ctx:
+            notification_deliver(notification_id=pk)
+        counts.setdefault(channel, []).append(len(ctx))
+    return {ch: sum(v) / len(v) for ch, v in counts.items()}, rows
+
+
+def _ship_without_dispatch(orders, tag):
+    """Order changes whose outbox rows stay queued (nothing handed to the broker)."""
+    from unittest import mock
+
+    from orders.services import shipment_create
+
+    with mock.patch("notifications.outbox.dispatch"):
+        for i, order in enumerate(orders):
+            shipment_create(order=order, carrier="royalmail", carrier_name="Royal Mail",
+                            tracking_number=f"{tag}{i:06d}", eta=date.today() + timedelta(days=3))
+
+
+def profile_deliveries(orders, tag):
+    from notifications.delivery import notification_deliver_many
+    from notifications.models import Notification
+
+    _ship_without_dispatch(orders, tag)
+
+    ids = list(Notification.objects.filter(order__in=orders, status="queued").values_list("id", "order_id"))
+    batches = {}
+    for pk, order_id in ids:
+        batches.setdefault(order_id, []).append(pk)
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for batch in batches.values():
+        notification_deliver_many(notification_ids=batch)
+    profiler.disable()
+    elapsed = time.perf_counter() - started
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+    return len(ids) / elapsed, out.getvalue()
+
+
+def main():
+    args = parse_args()
+    configure_env()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from notify_site.celery import app
+
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)
+    tag = uuid.uuid4().hex[:6]
+    n = args.orders
+    orders = seed(4 * n + 420, tag)
+    warm, e2e, drain, qcount, prof = (orders[:20], orders[20:20 + n], orders[20 + n:20 + 2 * n],
+                                      orders[20 + 2 * n:20 + 2 * n + 200], orders[220 + 2 * n:420 + 2 * n])
+    queue, hold = f"bench-{tag}", f"bench-hold-{tag}"
+    app.conf.task_default_queue = queue
+    app.conf.task_always_eager = False
+    log_path = ROOT / "var" / f"bench-worker-{tag}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    proc, worker_name = start_worker([queue], args.concurrency, log_path)
+    connection.close()
+    try:
+        run_pings(app, queue, 200)  # warm-up
+        run_pipeline(warm, f"W{tag}")
+        ping_rate, ping_s = run_pings(app, queue, args.pings)
+        e2e_rate, e2e_s, produce_s, e2e_n = run_pipeline(e2e, f"E{tag}")
+        ping_drain, ping_drain_s = run_pings(app, queue, args.pings, hold=hold, worker_name=worker_name)
+        drain_rate, drain_s, drain_n = run_pipeline_drain(app, drain, f"D{tag}", hold, worker_name)
+        ping_rate2, _ = run_pings(app, queue, args.pings)  # again after, to see drift
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    by_status, by_channel, attempts = check_results(e2e + drain)
+    per_channel, _ = queries_per_delivery(qcount, f"Q{tag}")
+    baseline = (ping_rate + ping_rate2) / 2
+
+    print(f"\nworker: {args.concurrency} prefork processes, acks_late=True, prefetch x4, -l info; broker and results "
+          f"on {os.environ['REDIS_URL']}; PostgreSQL {connection.settings_dict['NAME']}; {os.cpu_count()} CPUs")
+    print(f"notifications: {sum(by_status.values())} rows {by_status}, channels {by_channel}, "
+          f"{attempts} delivery attempts\n")
+    print("| measurement | count | seconds | per second | vs no-op |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| no-op `notify_site.ping`, published while the worker runs (mean of 2 runs) | {args.pings} | "
+          f"{ping_s:.2f} | {baseline:.0f} | 1.00 |")
+    print(f"| **notifications end to end**: {n} order changes (ship) → {e2e_n} notifications rendered, sent, "
+          f"attempt logged | {e2e_n} | {e2e_s:.2f} | **{e2e_rate:.0f}** | **{e2e_rate / baseline:.2f}** |")
+    print(f"| ...of which the producer (order changes + outbox writes) took | {n} changes | {produce_s:.2f} | "
+          f"{n / produce_s:.0f} changes/s | |")
+    print(f"| no-op drain (pre-queued, one add_consumer) | {args.pings} | {ping_drain_s:.2f} | {ping_drain:.0f} | "
+          f"1.00 |")
+    print(f"| notifications drain (pre-queued, one add_consumer) | {drain_n} | {drain_s:.2f} | {drain_rate:.0f} | "
+          f"{drain_rate / ping_drain:.2f} |")
+    print("\nqueries per delivery (in-process count): " + "; ".join(f"{ch}: {q:.1f}" for ch, q in
+                                                                     sorted(per_channel.items())))
+    if args.profile:
+        rate, report = profile_deliveries(prof, f"P{tag}")
+        print(f"\nin-process deliveries under cProfile: {rate:.0f}/s\n{report}")
+    print(f"worker log: {log_path}")
+
+
+if __name__ == "__main__":
+    main()
