@@ -11,6 +11,9 @@ urlpatterns = [
     path("", include("storefront.urls")),
 ]
 
+if settings.BENCH_VIEWS:  # bench/status_page.sh only: a bare one-query view to compare against
+    urlpatterns.insert(0, path("bench/", include("accounts.dashboard.bench")))
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -51,8 +51,7 @@ def track(request):
             "form": form, "error": "Too many attempts. Please wait a few minutes and try again."}, status=429)
     if not form.is_valid():
         return render(request, "accounts/order_track.html", {"form": form}, status=400)
-    fp = status_fingerprint(number=normalise_order_number(form.cleaned_data["number"]),
-                            email__iexact=form.cleaned_data["email"])
+    fp = status_fingerprint(number=form.cleaned_data["number"], email=form.cleaned_data["email"])
     if fp is None:
         return render(request, "accounts/order_track.html", {"form": form, "error": NOT_FOUND}, status=404)
     from orders.models import Order
@@ -77,10 +76,11 @@ def _guest_ref(token: str) -> StatusRef:
     except BadStatusLink as exc:
         expired = "expired" in str(exc)
         raise LinkRefused(str(exc), 410 if expired else 403) from None
-    fp = status_fingerprint(number=number, email__iexact=email)
+    fp = status_fingerprint(number=number, email=email)
     if fp is None:  # the order's email changed, or the order is gone
         raise LinkRefused("This link no longer matches an order.", 404)
-    return StatusRef(viewer="guest", fp=fp, urls=guest_urls(token), tz=fp.get("customer_tz") or "Europe/London")
+    return StatusRef(viewer="guest", fp=fp, make_urls=lambda: guest_urls(token),
+                     tz=fp.get("customer_tz") or "Europe/London")
 
 
 @require_http_methods(["GET", "POST"])

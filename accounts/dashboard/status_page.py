@@ -8,27 +8,36 @@ Cost model (the page must stay cheap under load, see bench/status_page.sh):
 * The in-place refresh (``?live=1``, polled by htmx) answers ``304 Not Modified`` straight from
   that fingerprint when the page's ETag still matches: no other query, no rendering.
 * The heavy part of the page (progress, shipment and checkpoints, lines, timeline, notifications)
-  is rendered once per fingerprint and cached; any change to the order makes a new fingerprint,
-  so a cached render is never stale. The action forms (which carry the CSRF token) are rendered
-  per request around it.
+  is rendered once per fingerprint and cached (a per-process LRU in front of the shared cache);
+  any change to the order makes a new fingerprint, so a cached render is never stale. The action
+  forms (which carry the CSRF token) are rendered per request around it.
+* The whole page is cached too, per visitor variant (a guest with no session, the usual visitor
+  from an email link; or a customer, their cart and bell counts): a guest's page costs one query
+  and a string replace (their own CSRF token goes in), a customer's adds the session, user and
+  bell queries every logged-in page pays.
 """
 import hashlib
 import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.db.models import F, Max, OuterRef, Subquery
 from django.http import HttpResponse, HttpResponseNotModified
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from notifications.models import Notification
 from notifications.selectors import notifications_for_order
 from orders.models import Order
-from orders.selectors import order_fingerprint, order_with_details
+from orders.selectors import order_status_fingerprint, order_with_details
 
 from .status import customer_actions, notification_rows, order_progress, timeline_entries
 
@@ -45,18 +54,24 @@ class StatusRef:
 
     viewer: str  # "customer" or "guest"
     fp: dict
-    urls: dict
+    make_urls: Callable[[], dict]  # page, live, cancel, return, back (only built when a page is rendered)
     tz: str = field(default_factory=lambda: settings.TIME_ZONE)
+
+    @cached_property
+    def urls(self) -> dict:
+        return self.make_urls()
 
     @property
     def stamp(self) -> str:
-        notified = self.fp.get("notified_at")
-        return (f"{self.fp['id']}:{self.fp['updated_at'].timestamp():.6f}:{self.fp['last_event_id']}:"
-                f"{notified.timestamp() if notified else 0:.6f}")
+        # str(): the raw fingerprint gives datetimes on PostgreSQL and ISO strings on SQLite;
+        # either way the same stored value gives the same stamp.
+        fp = self.fp
+        return f"{fp['id']}:{fp['updated_at']}:{fp['last_event_id']}:{fp['notified_at'] or 0}"
 
     @property
     def cache_key(self) -> str:
-        return f"order-status:{CACHE_VERSION}:{self.stamp}:{self.tz}:{translation.get_language()}"
+        raw = f"{self.stamp}:{self.tz}:{translation.get_language()}"
+        return f"order-status:{CACHE_VERSION}:{self.fp['id']}:{hashlib.blake2s(raw.encode(), digest_size=16).hexdigest()}"
 
     @property
     def etag(self) -> str:
@@ -64,22 +79,66 @@ class StatusRef:
         return '"' + hashlib.blake2s(raw.encode(), digest_size=12).hexdigest() + '"'
 
 
-def status_fingerprint(**filters) -> dict | None:
-    """The one query every status-page request starts with (see the module docstring).
+def status_fingerprint(*, number: str, customer_id: int | None = None, email: str | None = None) -> dict | None:
+    """The one query every status-page request starts with (see the module docstring)."""
+    return order_status_fingerprint(number=number, customer_id=customer_id, email=email)
 
-    Besides the order's own markers it carries the latest update of the customer's notifications
-    for the order, so a message moving to delivered or bounced refreshes the page too.
+
+class _LocalCache:
+    """A small per-process LRU in front of the shared cache.
+
+    Safe because every key names immutable content (it is derived from the order's fingerprint);
+    entries still expire after CACHE_SECONDS like the shared cache's, for what the fingerprint
+    does not cover (a store renaming itself).
     """
-    notified_at = (Notification.objects.filter(order=OuterRef("pk"), audience="customer").order_by()
-                   .values("order").annotate(m=Max("updated_at")).values("m")[:1])
-    return order_fingerprint(filters=filters, notified_at=Subquery(notified_at), customer_tz=F("customer__time_zone"))
+
+    def __init__(self, size: int = 256):
+        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            hit = self.data.get(key)
+            if hit is None:
+                return None
+            expires, value = hit
+            if expires < time.monotonic():
+                del self.data[key]
+                return None
+            self.data.move_to_end(key)
+            return value
+
+    def set(self, key, value):
+        with self.lock:
+            self.data[key] = (time.monotonic() + CACHE_SECONDS, value)
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+    def clear(self):
+        with self.lock:
+            self.data.clear()
+
+
+local_cache = _LocalCache()
+
+
+def _cached(key: str, build):
+    value = local_cache.get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is None:
+            value = build()
+            cache.set(key, value, CACHE_SECONDS)
+        local_cache.set(key, value)
+    return value
 
 
 def _snapshot(ref: StatusRef) -> dict:
     """The rendered heavy parts of the page and what the action forms need, cached per fingerprint."""
-    snap = cache.get(ref.cache_key)
-    if snap is not None:
-        return snap
+    return _cached(ref.cache_key, lambda: _build_snapshot(ref))
+
+
+def _build_snapshot(ref: StatusRef) -> dict:
     order = order_with_details(Order(pk=ref.fp["id"]))
     context = {
         "order": order,
@@ -106,7 +165,6 @@ def _snapshot(ref: StatusRef) -> dict:
             "final": order.status in FINAL_STATUSES,
         },
     }
-    cache.set(ref.cache_key, snap, CACHE_SECONDS)
     return snap
 
 
@@ -119,7 +177,7 @@ def _not_modified(request, ref: StatusRef) -> bool:
 
 
 def _live_context(request, ref: StatusRef, snap: dict, **extra) -> dict:
-    from .forms import CustomerCancelForm, ReturnForm
+    from .forms import CANCEL_REASONS, CustomerCancelForm, ReturnForm
 
     meta = snap["meta"]
     return {
@@ -130,8 +188,10 @@ def _live_context(request, ref: StatusRef, snap: dict, **extra) -> dict:
         "guest": ref.viewer == "guest",
         "poll": POLL_FINAL if meta["final"] else POLL_ACTIVE,
         "hx_headers": json.dumps({"If-None-Match": ref.etag}),
-        "cancel_form": extra.pop("cancel_form", None) or CustomerCancelForm(),
-        "return_form": extra.pop("return_form", None) or ReturnForm(returnable=meta["returnable"]),
+        "cancel_form": extra.pop("cancel_form", None) or (CustomerCancelForm() if meta["can_cancel"] else None),
+        "return_form": extra.pop("return_form", None) or (ReturnForm(returnable=meta["returnable"])
+                                                          if meta["can_return"] else None),
+        "cancel_reasons": CANCEL_REASONS,
         **extra,
     }
 
@@ -143,11 +203,18 @@ def _finish(response: HttpResponse, ref: StatusRef, *, etag: bool) -> HttpRespon
     return response
 
 
+def not_modified_response(request, ref: StatusRef) -> HttpResponse | None:
+    """304 when the client's ETag still matches the order's fingerprint, else None."""
+    if _not_modified(request, ref):
+        return _finish(HttpResponseNotModified(), ref, etag=True)
+    return None
+
+
 def live_response(request, ref: StatusRef, *, status: int = 200, **extra) -> HttpResponse:
     """The in-place refresh: 304 when nothing changed, else the live fragment."""
     plain = not extra and status == 200  # a refresh (not the answer to an action)
-    if plain and _not_modified(request, ref):
-        return _finish(HttpResponseNotModified(), ref, etag=True)
+    if plain and (response := not_modified_response(request, ref)) is not None:
+        return response
     snap = _snapshot(ref)
     # Something changed: bring the header bell's unread count along (htmx out-of-band swap).
     extra.setdefault("oob_bell", request.user.is_authenticated)
@@ -157,11 +224,48 @@ def live_response(request, ref: StatusRef, *, status: int = 200, **extra) -> Htt
     return _finish(HttpResponse(html, status=status), ref, etag=plain)
 
 
+# Stands in for the CSRF token in a cached page; each response gets the visitor's own token.
+CSRF_SLOT = "csrf-slot-5b0d1f7e0c9a4d2e"
+
+
+def _anonymous_without_state(request) -> bool:
+    """No session and no flash messages: the page is the same for every such visitor but the CSRF token."""
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+
+
+def _page_variant(request, ref: StatusRef) -> str | None:
+    """What, besides the order and the CSRF token, the whole page depends on for this visitor;
+    None when it can't be cached (flash messages waiting, an action's answer)."""
+    if ref.viewer == "guest" and _anonymous_without_state(request):
+        return "guest"
+    if ref.viewer == "customer" and request.user.is_authenticated and not len(get_messages(request)):
+        from notifications.selectors import unread_count
+        from storefront.context_processors import cart
+
+        user = request.user
+        # The header shows the cart count, the bell's unread count and role links.
+        return (f"user:{user.pk}:{int(user.is_seller)}{int(user.is_staff)}:"
+                f"{cart(request)['cart_count']}:{unread_count(user)}")
+    return None
+
+
 def page_response(request, ref: StatusRef, *, template: str, status: int = 200, **extra) -> HttpResponse:
+    variant = _page_variant(request, ref) if status == 200 and not extra else None
+    if variant is not None:
+        # The whole page is cached per fingerprint, link and visitor variant; only the CSRF token
+        # is per request.
+        raw = f"{variant}:{request.path}"
+        key = f"{ref.cache_key}:page:{hashlib.blake2s(raw.encode(), digest_size=12).hexdigest()}"
+        html = _cached(key, lambda: _render_page(request, ref, template, csrf_token=CSRF_SLOT))
+        return _finish(HttpResponse(html.replace(CSRF_SLOT, get_token(request))), ref, etag=False)
+    return _finish(HttpResponse(_render_page(request, ref, template, **extra), status=status), ref, etag=False)
+
+
+def _render_page(request, ref: StatusRef, template: str, **extra) -> str:
     snap = _snapshot(ref)
     with timezone.override(ref.tz):
-        html = render_to_string(template, _live_context(request, ref, snap, **extra), request=request)
-    return _finish(HttpResponse(html, status=status), ref, etag=False)
+        return render_to_string(template, _live_context(request, ref, snap, **extra), request=request)
 
 
 def respond(request, ref: StatusRef, *, template: str, refetch, flash: str = "", error: str = "",

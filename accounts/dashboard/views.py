@@ -2,6 +2,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,7 +19,7 @@ from . import actions
 from . import inbox as inbox_views
 from .forms import ProfileForm
 from .services import customer_profile_update
-from .status_page import StatusRef, live_response, page_response, status_fingerprint
+from .status_page import StatusRef, live_response, not_modified_response, page_response, status_fingerprint
 
 STATUS_TEMPLATE = "accounts/order_status.html"
 
@@ -32,11 +33,25 @@ def dashboard(request):
                                                        "section": "orders"})
 
 
-def customer_urls(number: str) -> dict:
+POLL_SALT = "accounts.status-poll"
+POLL_KEY_MAX_AGE = 12 * 3600
+
+
+def poll_key(*, number: str, user) -> str:
+    """Signed (order number, user id, time zone) for the page's own refresh URL.
+
+    It lets the refresh answer "nothing changed" (304) from the order's fingerprint alone,
+    without loading the session and the user: a 304 discloses nothing, and any answer with
+    content still goes through the login check.
+    """
+    return signing.dumps({"n": number, "u": user.pk, "tz": user.time_zone}, salt=POLL_SALT, compress=True)
+
+
+def customer_urls(number: str, user) -> dict:
     page = reverse("accounts:order_detail", args=[number])
     return {
         "page": page,
-        "live": page + "?live=1",
+        "live": f"{page}?live=1&k={poll_key(number=number, user=user)}",
         "cancel": reverse("accounts:order_cancel", args=[number]),
         "return": reverse("accounts:order_return", args=[number]),
         "back": reverse("accounts:dashboard"),
@@ -44,15 +59,39 @@ def customer_urls(number: str) -> dict:
 
 
 def _customer_ref(request, number: str) -> StatusRef:
-    fp = status_fingerprint(customer=request.user, number=normalise_order_number(number))
+    fp = status_fingerprint(number=number, customer_id=request.user.pk)
     if fp is None:
         raise Http404("No such order in your account.")
-    return StatusRef(viewer="customer", fp=fp, urls=customer_urls(fp["number"]), tz=request.user.time_zone)
+    return StatusRef(viewer="customer", fp=fp, make_urls=lambda: customer_urls(fp["number"], request.user),
+                     tz=request.user.time_zone)
+
+
+def _poll_not_modified(request, number: str):
+    """The refresh's fast path: a valid poll key and an unchanged fingerprint give a 304."""
+    try:
+        key = signing.loads(request.GET.get("k", ""), salt=POLL_SALT, max_age=POLL_KEY_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if key.get("n") != normalise_order_number(number):
+        return None
+    fp = status_fingerprint(number=number, customer_id=key["u"])
+    if fp is None:
+        return None
+    ref = StatusRef(viewer="customer", fp=fp, make_urls=dict, tz=key["tz"])
+    return not_modified_response(request, ref)
 
 
 @require_GET
-@login_required
 def order_status(request, number):
+    if request.GET.get("live") and request.headers.get("If-None-Match"):
+        response = _poll_not_modified(request, number)
+        if response is not None:
+            return response
+    return _order_status(request, number)
+
+
+@login_required
+def _order_status(request, number):
     ref = _customer_ref(request, number)
     if request.GET.get("live"):
         return live_response(request, ref)

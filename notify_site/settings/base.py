@@ -211,6 +211,10 @@ CELERY_BEAT_SCHEDULE["orders.poll-carriers"] = {
     "options": {"expire_seconds": CARRIER_POLL_EVERY_SECONDS},  # a missed run is skipped, not stacked
 }
 
+# Mount the bare one-query baseline view under /bench/. Off unless BENCH_VIEWS=1: only
+# bench/status_page.sh sets it.
+BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
+
 # Status-page links in messages are signed and expire after this many days.
 STATUS_LINK_MAX_AGE_DAYS = env.int("STATUS_LINK_MAX_AGE_DAYS", default=90)
 

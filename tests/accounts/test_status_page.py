@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -10,6 +11,15 @@ from orders.links import status_path
 from orders.models import Order, OrderStatus, Payment, ReturnRequest, TrackingStatus
 from orders.services import TrackingUpdate, order_transition, shipment_create, shipment_record_tracking
 from tests.factories import OrderFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_status_caches():
+    from accounts.dashboard.status_page import local_cache
+
+    local_cache.clear()
+    yield
+    local_cache.clear()
 
 
 @pytest.fixture
@@ -186,7 +196,10 @@ def test_status_page_query_count_is_fixed(customer_client, customer, product, se
 
     def count(o):
         from django.core.cache import cache
+
+        from accounts.dashboard.status_page import local_cache
         cache.clear()
+        local_cache.clear()
         with CaptureQueriesContext(connection) as ctx:
             assert page(customer_client, o).status_code == 200
         return len(ctx.captured_queries)
@@ -204,3 +217,72 @@ def test_cached_render_is_reused_until_the_order_changes(customer_client, order,
         body = page(customer_client, order).content.decode()
     assert len(ctx.captured_queries) > cached
     assert "Being prepared" in body
+
+
+def _live_url(client, order):
+    """The refresh URL the page itself polls (it carries the signed poll key)."""
+    body = page(client, order).content.decode()
+    return re.search(r'id="order-live" hx-get="([^"]+)"', body).group(1).replace("&amp;", "&")
+
+
+def test_page_refresh_with_its_poll_key_answers_304_from_one_query(customer_client, order):
+    url = _live_url(customer_client, order)
+    etag = customer_client.get(url)["ETag"]
+    with CaptureQueriesContext(connection) as ctx:
+        response = customer_client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert len(ctx.captured_queries) == 1  # no session, no user: the fingerprint only
+
+
+def test_poll_key_never_shows_content_without_login(customer_client, order, seller):
+    from django.test import Client
+
+    client = Client()  # anonymous
+    url = _live_url(customer_client, order)
+    etag = customer_client.get(url)["ETag"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304  # "unchanged" reveals nothing
+    order_transition(order=order, to=OrderStatus.PROCESSING, actor=seller)
+    anonymous = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert anonymous.status_code == 302 and reverse("accounts:login") in anonymous["Location"]
+    assert customer_client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_tampered_poll_key_falls_back_to_the_login_check(customer_client, order):
+    from django.test import Client
+
+    url = _live_url(customer_client, order)
+    etag = customer_client.get(url)["ETag"]
+    response = Client().get(url[:-4] + "AAAA", HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 302
+
+
+def test_poll_key_for_another_order_is_ignored(customer_client, customer, order, product):
+    other = OrderFactory(customer=customer, store=product.store, lines=[(product, 1)])
+    url = _live_url(customer_client, order)
+    key = url.split("k=")[1]
+    etag = customer_client.get(url)["ETag"]
+    from django.test import Client
+    response = Client().get(reverse("accounts:order_detail", args=[other.number]) + f"?live=1&k={key}",
+                            HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 302
+
+
+def test_cached_customer_page_follows_the_header_bell_and_cart(customer_client, customer, order, product):
+    from notifications.models import InboxMessage
+
+    assert "bell-count" not in page(customer_client, order).content.decode()
+    InboxMessage.objects.create(user=customer, title="Your order has shipped")
+    assert 'data-testid="bell-count">1<' in page(customer_client, order).content.decode()
+    customer_client.post(reverse("storefront:cart_add", args=[product.pk]), {"quantity": 2})
+    assert 'data-testid="cart-link">Cart <span class="pill">2</span>' in page(customer_client, order).content.decode()
+
+
+def test_flash_message_is_shown_once_not_cached(customer_client, order):
+    response = customer_client.post(reverse("accounts:order_cancel", args=[order.number]),
+                                    {"reason": "Changed my mind"}, follow=True)
+    assert "Your order has been cancelled" in response.content.decode()
+    assert "Your order has been cancelled" not in page(customer_client, order).content.decode()
+
+
+def test_bench_view_is_not_mounted_unless_asked(client, order):
+    assert client.get(f"/bench/order/{order.pk}/").status_code == 404

@@ -1,6 +1,10 @@
 """Guests: /track/ (number + email, rate limited) and the signed /o/<token>/ link."""
+import re
+
 import pytest
 from django.core import signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.test import override_settings
 from django.urls import reverse
 
@@ -9,6 +13,15 @@ from orders.models import Order, OrderStatus
 from tests.factories import OrderFactory
 
 TRACK = reverse("storefront:track")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_status_caches():
+    from accounts.dashboard.status_page import local_cache
+
+    local_cache.clear()
+    yield
+    local_cache.clear()
 
 
 @pytest.fixture
@@ -108,3 +121,23 @@ def test_guest_live_fragment_answers_304(client, guest_order):
     first = client.get(url, {"live": 1})
     assert first.status_code == 200
     assert client.get(url, {"live": 1}, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_cached_guest_page_carries_each_visitors_own_working_csrf_token(guest_order):
+    from django.test import Client
+
+    from accounts.dashboard.status_page import CSRF_SLOT
+
+    url = status_path(guest_order)
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    body_1 = first.get(url).content.decode()
+    with CaptureQueriesContext(connection) as ctx:
+        body_2 = second.get(url).content.decode()
+    assert len(ctx.captured_queries) == 1  # the fingerprint; the page itself came from the cache
+    assert CSRF_SLOT not in body_1 + body_2
+    token_2 = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body_2).group(1)
+    assert second.cookies["csrftoken"].value != first.cookies["csrftoken"].value
+    response = second.post(url, {"action": "cancel", "reason": "Changed my mind", "csrfmiddlewaretoken": token_2})
+    assert response.status_code == 302
+    guest_order.refresh_from_db()
+    assert guest_order.status == OrderStatus.CANCELLED
