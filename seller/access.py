@@ -3,6 +3,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
+from django.utils import timezone
 
 
 def seller_required(view):
@@ -16,6 +17,8 @@ def seller_required(view):
         if not user.store_id:
             return render(request, "seller/not_a_seller.html", status=403)
         request.store = user.store
-        return view(request, *args, **kwargs)
+        # Times on the dashboard read in the seller's own time zone.
+        with timezone.override(user.time_zone):
+            return view(request, *args, **kwargs)
 
     return wrapper

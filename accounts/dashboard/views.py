@@ -1,12 +1,15 @@
 """The customer dashboard: orders, the order status page and its actions, inbox, preferences."""
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from notifications.events import Channel
@@ -24,8 +27,20 @@ from .status_page import StatusRef, live_response, not_modified_response, page_r
 STATUS_TEMPLATE = "accounts/order_status.html"
 
 
+def in_user_time_zone(view):
+    """Render the page with times in the customer's own time zone."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with timezone.override(request.user.time_zone):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 @require_GET
 @login_required
+@in_user_time_zone
 def dashboard(request):
     paginator = Paginator(customer_orders(user=request.user), 20)
     page = paginator.get_page(request.GET.get("page"))
@@ -118,6 +133,7 @@ def order_return(request, number):
 
 @require_GET
 @login_required
+@in_user_time_zone
 def inbox(request):
     return inbox_views.inbox_page(request, template="accounts/dashboard_inbox.html",
                                   read_url_name="accounts:inbox_read", read_all_url=reverse("accounts:inbox_read_all"))
