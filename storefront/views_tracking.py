@@ -14,6 +14,7 @@ from accounts.dashboard import actions
 from accounts.dashboard.status_page import StatusRef, live_response, page_response, status_fingerprint
 from orders.links import BadStatusLink, order_number_from_token, status_path
 from orders.selectors import normalise_order_number
+from seller.forms import PlainLabels
 
 STATUS_TEMPLATE = "accounts/order_status.html"
 GUEST_ACTOR = "Guest (customer)"
@@ -24,7 +25,7 @@ TRACK_RATE_PER_IP = "10/m"
 TRACK_RATE_PER_NUMBER = "20/h"
 
 
-class TrackForm(forms.Form):
+class TrackForm(PlainLabels, forms.Form):
     number = forms.CharField(label="Order number", max_length=20,
                              widget=forms.TextInput(attrs={"placeholder": "NS-XXXX-XXXX", "autocomplete": "off",
                                                            "autocapitalize": "characters"}))

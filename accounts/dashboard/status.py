@@ -258,9 +258,12 @@ def notification_rows(notifications, *, audience: str) -> list[dict]:
     rows = []
     for n in notifications:
         event = EVENTS.get(n.event)
+        label = event.label if event else n.event
+        if audience == "customer":  # "Order confirmation / new order": the customer's half
+            label = label.split(" / ")[0]
         rows.append({
             "event": n.event,
-            "label": event.label if event else n.event,
+            "label": label,
             "audience": n.audience,
             "channel": n.channel,
             "channel_label": n.get_channel_display(),
