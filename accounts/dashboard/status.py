@@ -267,7 +267,8 @@ def notification_rows(notifications, *, audience: str) -> list[dict]:
             "audience": n.audience,
             "channel": n.channel,
             "channel_label": n.get_channel_display(),
-            "to": n.recipient_address if audience == "seller" else mask_address(n.recipient_address, n.channel),
+            "to": (n.recipient_address if audience == "seller" and n.channel != "inapp"
+                   else mask_address(n.recipient_address, n.channel)),
             "status": n.status,
             "status_label": n.get_status_display(),
             "reason": n.status_reason or (n.last_error if n.status in ("failed", "bounced") else ""),
