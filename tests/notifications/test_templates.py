@@ -215,3 +215,42 @@ def test_real_contexts_have_exactly_the_shape_of_the_sample_templates_are_valida
         assert _shape(row.context) == expected, (row.event, row.audience, _shape(row.context) ^ expected)
         seen.add(row.event)
     assert seen >= set(EVENTS) - {"return.rejected"}
+
+
+def _changelist_queries(admin_client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = admin_client.get(url)
+    assert response.status_code == 200
+    return len(ctx), response.content.decode()
+
+
+def test_delivery_log_lists_filter_and_search_with_a_fixed_number_of_queries(admin_client, commit):
+    store = StoreFactory(name="Filter Store")
+    product = ProductFactory(store=store, stock_on_hand=100)
+    orders = [OrderFactory(store=store, lines=[(product, 1)]) for _ in range(2)]
+    with commit():
+        for order in orders:
+            order_transition(order=order, to="on_hold", note="Check")
+    notifications_url = reverse("admin:notifications_notification_changelist")
+    attempts_url = reverse("admin:notifications_deliveryattempt_changelist")
+    few_n, _ = _changelist_queries(admin_client, notifications_url)
+    few_a, _ = _changelist_queries(admin_client, attempts_url)
+    more = [OrderFactory(store=store, lines=[(product, 1)]) for _ in range(6)]
+    with commit():
+        for order in more:
+            order_transition(order=order, to="on_hold", note="Check")
+    many_n, body = _changelist_queries(admin_client, notifications_url)
+    many_a, _ = _changelist_queries(admin_client, attempts_url)
+    assert many_n == few_n and many_a == few_a
+    assert more[0].number in body
+    # Filters and search by order number or recipient.
+    _, found = _changelist_queries(admin_client, f"{notifications_url}?q={more[0].number}")
+    assert more[0].number in found and more[1].number not in found
+    _, found = _changelist_queries(admin_client, f"{notifications_url}?q={more[1].email}&channel__exact=email")
+    assert more[1].number in found and more[0].number not in found
+    for query in ("status__exact=sent", f"store__id__exact={store.pk}", "event__exact=order.on_hold",
+                  "created_at__gte=2000-01-01+00:00:00%2B00:00"):
+        assert _changelist_queries(admin_client, f"{notifications_url}?{query}")[0] > 0
