@@ -91,6 +91,10 @@ class Order(models.Model):
             models.Index(fields=["store", "-placed_at"], name="order_store_placed"),
             models.Index(fields=["customer", "-placed_at"], name="order_customer_placed"),
             models.Index(fields=["email"], name="order_email"),
+            # Seller list sorts (by total / customer name) within a store, with or without a status tab.
+            models.Index(fields=["store", "total"], name="order_store_total"),
+            models.Index(fields=["store", "status", "total"], name="order_store_status_total"),
+            models.Index(fields=["store", "shipping_name"], name="order_store_name"),
         ]
 
     def __str__(self):

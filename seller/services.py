@@ -6,6 +6,7 @@ through orders.services so the timeline and the domain signals stay the only way
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.services import stock_release
 from orders.models import Order, OrderStatus, Payment, Shipment, TrackingStatus
 from orders.services import (
     TrackingUpdate,
@@ -62,6 +63,9 @@ def order_cancel(*, order: Order, actor, reason: str, cancelled_by: str = "selle
     if payment is not None:
         payment_set_status(payment=payment, to=Payment.Status.REFUNDED, actor=actor,
                            reason=f"Refunded on cancellation: {reason}")
+    # Nothing left the warehouse: the units go back on the shelf.
+    for line in order.lines.filter(product__isnull=False):
+        stock_release(product_id=line.product_id, quantity=line.quantity)
     return order
 
 

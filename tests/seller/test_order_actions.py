@@ -251,3 +251,16 @@ def test_return_forbidden_step_is_shown(seller_client, order, return_request):
     response = return_act(seller_client, order, return_request, "refunded")
     assert response.status_code == 422
     assert "Cannot move return from “requested” to “refunded”" in response.content.decode()
+
+
+def test_cancelling_puts_the_units_back_on_the_shelf(seller):
+    from catalog.models import Product
+    from seller.services import order_cancel
+    from tests.factories import OrderFactory, ProductFactory
+
+    product = ProductFactory(store=seller.store, stock_on_hand=4)
+    order = OrderFactory(store=seller.store, lines=[(product, 3)])
+
+    order_cancel(order=order, actor=seller, reason="Customer changed their mind")
+
+    assert Product.objects.get(pk=product.pk).stock_on_hand == 7
