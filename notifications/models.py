@@ -34,7 +34,7 @@ class Notification(models.Model):
 
     FINAL_FAILURES = (Status.BOUNCED, Status.FAILED)
 
-    event = models.CharField(max_length=64, choices=EVENT_CHOICES, db_index=True)
+    event = models.CharField(max_length=64, choices=EVENT_CHOICES)
     event_key = models.CharField(max_length=200, help_text="Identity of the change that caused it.")
     audience = models.CharField(max_length=16, choices=Audience.choices)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -61,7 +61,8 @@ class Notification(models.Model):
     legal_basis = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    # Provider callbacks find the attempt (DeliveryAttempt.provider_message_id is indexed).
+    provider_message_id = models.CharField(max_length=200, blank=True)
     send_after = models.DateTimeField(null=True, blank=True,
                                       help_text="Held until then (SMS quiet hours in the recipient's time zone).")
     retry_at = models.DateTimeField(null=True, blank=True, help_text="Next retry after a transient error.")
@@ -77,12 +78,15 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["event_key", "recipient_address", "channel"],
                                     name="notification_once_per_recipient_channel"),
         ]
+        # Every delivery updates its row twice (claim, result), so each index here costs writes:
+        # the sweeper's and the SMS cap's are partial, covering only the rows they look for.
         indexes = [
-            models.Index(fields=["status", "updated_at"], name="notification_status_updated"),
+            models.Index(fields=["status", "updated_at"], name="notification_status_updated",
+                         condition=models.Q(status__in=["queued", "sending"])),
             models.Index(fields=["recipient", "-created_at"], name="notification_recipient_created"),
             models.Index(fields=["store", "-created_at"], name="notification_store_created"),
-            # The SMS daily cap and the admin's recipient search.
-            models.Index(fields=["recipient_address", "channel", "created_at"], name="notification_address_recent"),
+            models.Index(fields=["recipient_address", "created_at"], name="notification_sms_recent",
+                         condition=models.Q(channel="sms")),
         ]
 
     def __str__(self):
