@@ -191,7 +191,6 @@ CELERY_BEAT_SCHEDULE["notifications.sweep-outbox"] = {
 }
 
 # --- Integrations --------------------------------------------------------------------
-STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 EASYPOST_WEBHOOK_SECRET = env("EASYPOST_WEBHOOK_SECRET", default="")
 AFTERSHIP_WEBHOOK_SECRET = env("AFTERSHIP_WEBHOOK_SECRET", default="")
 
