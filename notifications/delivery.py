@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .bookkeeping import record_batch
 from .channels import ChannelError, OutgoingMessage, get_channel
 from .events import Audience, Channel
 from .models import DeliveryAttempt, Notification, NotificationTemplate, PlatformSettings, Suppression
@@ -140,27 +141,13 @@ def _send_one(n: Notification, now):
     return rendered, result, error, int((time.perf_counter() - started) * 1000)
 
 
-def _relax_commit():
-    """PostgreSQL: let the bookkeeping commit skip the WAL flush wait (SET LOCAL, this transaction only).
-
-    Safe for at-most-once: the claim before the provider call is a normal, durable commit. If the
-    database crashed in the next few hundred milliseconds and lost this commit, the row would stay
-    "sending" and the sweeper would mark it failed as "outcome unknown", never send it twice.
-    NOTIFY_DURABLE_BOOKKEEPING=True turns this off (every commit waits for the disk).
-    """
-    from django.db import connection
-
-    if connection.vendor == "postgresql" and not getattr(settings, "NOTIFY_DURABLE_BOOKKEEPING", False):
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 def notification_deliver_many(*, notification_ids: list[int], retries: int = 0) -> dict[int, Outcome]:
     """Send queued notifications (typically the rows of one event). ``retries``: tries of this
     run that came before. Returns an Outcome per id.
 
-    Database work is batched: one claim for all rows, then one transaction recording every
-    attempt and final state; providers are called in between, outside any transaction.
+    Database work is batched: one claim for all rows, then one atomic write recording every
+    attempt and final state (bookkeeping.record_batch); providers are called in between, outside
+    any transaction.
     """
     ids = sorted({int(pk) for pk in notification_ids})
     if not ids:
@@ -213,23 +200,7 @@ def notification_deliver_many(*, notification_ids: list[int], retries: int = 0) 
 
     deferred = [row for _, _, result, error, _ in sends if result is not None and error is None
                 for row in result.deferred_rows]
-    if attempts or updates:
-        with transaction.atomic():  # one commit for the whole batch's bookkeeping
-            _relax_commit()
-            by_model = {}
-            for row in deferred:
-                by_model.setdefault(type(row), []).append(row)
-            for model, rows in by_model.items():
-                # ignore_conflicts: a resent in-app notification keeps its one inbox row.
-                model.objects.bulk_create(rows, ignore_conflicts=True)
-            DeliveryAttempt.objects.bulk_create(attempts)
-            # One UPDATE per row: Django's bulk_update (CASE … WHEN per field) costs far more CPU
-            # than the round trips it saves (profiled: ~24 ms per batch of 3).
-            for pk, expected_status, fields in updates:
-                qs = Notification.objects.filter(pk=pk)
-                if expected_status is not None:
-                    qs = qs.filter(status=expected_status)
-                qs.update(**fields)
+    record_batch(attempts=attempts, deferred=deferred, updates=updates)
     return outcomes
 
 
