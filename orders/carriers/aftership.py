@@ -9,14 +9,12 @@ import base64
 import hashlib
 import hmac
 
-from django.conf import settings
-
 from orders.models import TrackingStatus as T
 from orders.services import TrackingUpdate
 
 from .base import (
-    CarrierAdapter,
     ParsedTracking,
+    SignedWebhookAdapter,
     WebhookPayloadError,
     carrier_code,
     checkpoint_key,
@@ -74,23 +72,14 @@ def _estimate(msg: dict):
     return None
 
 
-class AfterShipAdapter(CarrierAdapter):
+class AfterShipAdapter(SignedWebhookAdapter):
     code = "aftership"
     name = "AfterShip"
-    receives_webhooks = True
+    secret_setting = "AFTERSHIP_WEBHOOK_SECRET"
+    signature_header = SIGNATURE_HEADER
 
-    @property
-    def secret(self) -> str:
-        return settings.AFTERSHIP_WEBHOOK_SECRET
-
-    def is_configured(self) -> bool:
-        return bool(self.secret)
-
-    def verify(self, raw_body: bytes, headers) -> bool:
-        given = headers.get(SIGNATURE_HEADER) or ""
-        if not self.secret or not given:
-            return False
-        return hmac.compare_digest(sign(raw_body, self.secret).encode(), given.strip().encode("utf-8", "replace"))
+    def sign(self, raw_body: bytes) -> str:
+        return sign(raw_body, self.secret)
 
     def parse_webhook(self, raw_body: bytes, headers) -> list[ParsedTracking]:
         body = load_json_object(raw_body)

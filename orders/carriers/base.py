@@ -6,6 +6,7 @@ An adapter turns a carrier's own formats into ``orders.services.TrackingUpdate``
 webhook view and the polling task hand their results to ``orders.carriers.ingest``.
 """
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -68,6 +69,36 @@ class CarrierAdapter:
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.code}>"
+
+
+class SignedWebhookAdapter(CarrierAdapter):
+    """A carrier that signs its webhooks with an HMAC of the raw body under a shared secret.
+
+    Subclasses name the setting holding the secret, the header carrying the signature and how
+    the signature is computed (``sign``); the comparison is constant-time.
+    """
+
+    receives_webhooks = True
+    secret_setting: str = ""
+    signature_header: str = ""
+
+    @property
+    def secret(self) -> str:
+        from django.conf import settings
+
+        return getattr(settings, self.secret_setting, "")
+
+    def is_configured(self) -> bool:
+        return bool(self.secret)
+
+    def sign(self, raw_body: bytes) -> str:
+        raise NotImplementedError
+
+    def verify(self, raw_body: bytes, headers) -> bool:
+        given = headers.get(self.signature_header) or ""
+        if not self.secret or not given:
+            return False
+        return hmac.compare_digest(self.sign(raw_body).encode(), given.strip().encode("utf-8", "replace"))
 
 
 # --- helpers shared by adapters ------------------------------------------------------------

@@ -10,14 +10,12 @@ import hashlib
 import hmac
 import unicodedata
 
-from django.conf import settings
-
 from orders.models import TrackingStatus as T
 from orders.services import TrackingUpdate
 
 from .base import (
-    CarrierAdapter,
     ParsedTracking,
+    SignedWebhookAdapter,
     WebhookPayloadError,
     carrier_code,
     checkpoint_key,
@@ -65,24 +63,14 @@ def map_status(raw_status: str) -> str:
     return STATUS_MAP.get(raw_status, T.LABEL_CREATED)
 
 
-class EasyPostAdapter(CarrierAdapter):
+class EasyPostAdapter(SignedWebhookAdapter):
     code = "easypost"
     name = "EasyPost"
-    receives_webhooks = True
+    secret_setting = "EASYPOST_WEBHOOK_SECRET"
+    signature_header = SIGNATURE_HEADER
 
-    @property
-    def secret(self) -> str:
-        return settings.EASYPOST_WEBHOOK_SECRET
-
-    def is_configured(self) -> bool:
-        return bool(self.secret)
-
-    def verify(self, raw_body: bytes, headers) -> bool:
-        given = headers.get(SIGNATURE_HEADER) or ""
-        if not self.secret or not given:
-            return False
-        expected = sign(raw_body, self.secret)
-        return hmac.compare_digest(expected.encode(), given.strip().encode("utf-8", "replace"))
+    def sign(self, raw_body: bytes) -> str:
+        return sign(raw_body, self.secret)
 
     def parse_webhook(self, raw_body: bytes, headers) -> list[ParsedTracking]:
         event = load_json_object(raw_body)
