@@ -12,7 +12,6 @@ from accounts.models import ConsentRecord
 from notifications import services
 from notifications.models import Notification, QuietHours, Suppression
 from notifications.outbox import quiet_hours_end
-from orders.services import order_transition
 from tests.factories import CustomerFactory, OrderFactory, ProductFactory, SellerFactory, StoreFactory
 
 from .helpers import emails_to, only_email_to, place, sent, ship, track

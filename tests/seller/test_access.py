@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from notifications.models import InboxMessage
-from orders.models import Order, OrderStatus, ReturnRequest
+from orders.models import Order, OrderStatus
 from orders.services import return_request_create
 from tests.factories import CustomerFactory, OrderFactory, ProductFactory, SellerFactory, StoreFactory
 

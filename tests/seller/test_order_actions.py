@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from orders.models import Order, OrderEvent, OrderStatus, Payment, ReturnRequest, Shipment, TrackingStatus
 from orders.services import return_request_create, shipment_create
-from tests.factories import OrderFactory, ProductFactory, SellerFactory
+from tests.factories import OrderFactory
 
 
 @pytest.fixture

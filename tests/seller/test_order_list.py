@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import Order, OrderStatus
-from tests.factories import CustomerFactory, OrderFactory, ProductFactory, SellerFactory, StoreFactory
+from tests.factories import CustomerFactory, OrderFactory, ProductFactory, StoreFactory
 
 URL = reverse("seller:orders")
 
