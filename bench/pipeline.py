@@ -42,6 +42,8 @@ def parse_args():
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3, help="alternating drain rounds (median reported)")
     parser.add_argument("--profile", action="store_true", help="cProfile 200 in-process deliveries")
+    parser.add_argument("--py-spy", dest="py_spy", default="",
+                        help="sample the worker with py-spy during the drain rounds; write folded stacks here")
     return parser.parse_args()
 
 
@@ -331,12 +333,21 @@ def main():
     try:
         run_pings(app, queue, 200)  # warm-up: connections, compiled templates
         run_pipeline(warm, f"W{tag}")
+        spy = None
+        if args.py_spy:
+            spy = subprocess.Popen(["py-spy", "record", "--subprocesses", "--pid", str(proc.pid), "--format", "raw",
+                                    "--rate", "250", "--output", args.py_spy], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+            time.sleep(1)
         # Drain rounds alternate no-op / notifications so load from elsewhere hits both alike.
         drain_rows = []
         for r, chunk in enumerate(drains):
             ping_rate, ping_s = run_pings(app, queue, args.pings, hold=hold, worker_name=worker_name)
             rate, seconds, count = run_pipeline_drain(app, chunk, f"D{r}{tag}", hold, worker_name)
             drain_rows.append((ping_rate, ping_s, rate, seconds, count))
+        if spy is not None:
+            spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
+            spy.wait(timeout=60)
         ping_rate, ping_s = run_pings(app, queue, args.pings)
         e2e_rate, e2e_s, produce_s, e2e_n = run_pipeline(e2e, f"E{tag}")
     finally:

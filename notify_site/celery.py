@@ -1,12 +1,23 @@
 import os
 
 from celery import Celery
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "notify_site.settings.local")
 
 app = Celery("notify_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _close_old_db_connections(sender=None, **kwargs):
+    """Per task what Django does per request: drop a connection that broke or outlived
+    CONN_MAX_AGE (connections are otherwise kept across tasks: CELERY_DB_REUSE_MAX)."""
+    if not getattr(getattr(sender, "request", None), "is_eager", False):
+        from django.db import close_old_connections
+
+        close_old_connections()
 
 
 @app.task(name="notify_site.ping")
