@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from .context import Subject, build_context, for_recipient, load_subject
@@ -31,7 +30,6 @@ from .models import (
     PlatformSettings,
     QuietHours,
     SellerNotificationSetting,
-    Suppression,
 )
 
 DEFAULT_TIME_ZONE = "Europe/London"
@@ -213,10 +211,10 @@ def notification_enqueue(*, event: str, event_key: str, order, subject: Subject 
             continue
         category = definition.category_for(audience)
         shared = build_context(event, audience, subject)
-        suppressed = dict(Suppression.objects.filter(
-            Q(*[Q(channel=r.channel, address=r.address) for r in recipients], _connector=Q.OR))
-            .values_list("address", "reason")) if recipients else {}
+        # The suppression list is checked when each row is claimed for delivery (one place, always
+        # current), so it is not read here.
         prefs_cache: dict = {}
+        optional = category not in MANDATORY_CATEGORIES and category != Category.SELLER_ALERT
         for r in recipients:
             row = Notification(
                 event=event, event_key=event_key[:200], audience=audience, recipient=r.user,
@@ -225,16 +223,13 @@ def notification_enqueue(*, event: str, event_key: str, order, subject: Subject 
                 store_id=order.store_id, context=for_recipient(shared, r.user, audience, order),
                 legal_basis=r.legal_basis,
             )
-            if audience == Audience.CUSTOMER:
+            if optional:
                 uid = getattr(r.user, "pk", None)
                 if uid not in prefs_cache:
                     prefs_cache[uid] = _customer_prefs(r.user)
                 reason = _blocked_by_preference(category, r.channel, prefs_cache[uid])
                 if reason:
                     row.status, row.status_reason = Notification.Status.SKIPPED, reason
-            if row.status == Notification.Status.QUEUED and r.address in suppressed:
-                row.status = Notification.Status.SUPPRESSED
-                row.status_reason = f"Address on the suppression list ({suppressed[r.address]})."
             if row.status == Notification.Status.QUEUED and r.channel == Channel.SMS:
                 platform = platform or PlatformSettings.objects.filter(pk=1).first() or PlatformSettings()
                 if not _sms_country_allowed(r.address, platform):
@@ -251,19 +246,28 @@ def notification_enqueue(*, event: str, event_key: str, order, subject: Subject 
             rows.append(row)
     if not rows:
         return []
+    now = timezone.now()
+    if not merge:
+        # INSERT … ON CONFLICT (event_key, address, channel) DO UPDATE (a no-op) RETURNING id:
+        # a row that already exists for this change is neither duplicated nor changed, and every
+        # row comes back with its id in the same round trip.
+        Notification.objects.bulk_create(rows, update_conflicts=True, update_fields=["event_key"],
+                                         unique_fields=["event_key", "recipient_address", "channel"])
+        queue_on_commit([r.pk for r in rows if r.status == Notification.Status.QUEUED
+                         and (r.send_after is None or r.send_after <= now)])
+        return rows
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     keys = {(r.recipient_address, r.channel) for r in rows}
     stored = [n for n in Notification.objects.filter(event_key=event_key[:200]).only(
         "id", "status", "send_after", "recipient_address", "channel", "context")
         if (n.recipient_address, n.channel) in keys]
-    if merge:
-        fresh = {(r.recipient_address, r.channel): r for r in rows}
-        for n in stored:
-            if n.status == Notification.Status.QUEUED and n.context != fresh[(n.recipient_address, n.channel)].context:
-                n.context = fresh[(n.recipient_address, n.channel)].context
-                n.save(update_fields=["context", "updated_at"])
+    fresh = {(r.recipient_address, r.channel): r for r in rows}
+    for n in stored:
+        if n.status == Notification.Status.QUEUED and n.context != fresh[(n.recipient_address, n.channel)].context:
+            n.context = fresh[(n.recipient_address, n.channel)].context
+            n.save(update_fields=["context", "updated_at"])
     queue_on_commit([n.pk for n in stored if n.status == Notification.Status.QUEUED
-                     and (n.send_after is None or n.send_after <= timezone.now())])
+                     and (n.send_after is None or n.send_after <= now)])
     return stored
 
 
