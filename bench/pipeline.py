@@ -44,6 +44,9 @@ def parse_args():
     parser.add_argument("--profile", action="store_true", help="cProfile 200 in-process deliveries")
     parser.add_argument("--py-spy", dest="py_spy", default="",
                         help="sample the worker with py-spy during the drain rounds; write folded stacks here")
+    parser.add_argument("--producers", type=int, default=2,
+                        help="processes making the order changes in the end-to-end phase (like web workers)")
+    parser.add_argument("--produce", default="", help=argparse.SUPPRESS)  # child mode: "tag:id,id,…"
     return parser.parse_args()
 
 
@@ -180,18 +183,57 @@ def notifications_sent(ids_or_orders):
     return check
 
 
-def run_pipeline(orders, tag):
-    """Ship every order (one order change each, enqueue on commit) while the worker delivers."""
-    from notifications.models import Notification
+def ship(order_ids, tag):
+    from orders.models import Order
     from orders.services import shipment_create
 
-    start = time.perf_counter()
-    for i, order in enumerate(orders):
-        shipment_create(order=order, carrier="royalmail", carrier_name="Royal Mail", tracking_number=f"{tag}{i:06d}",
-                        eta=date.today() + timedelta(days=3))
-    produced = time.perf_counter()
+    for order in Order.objects.filter(pk__in=order_ids).order_by("id"):
+        shipment_create(order=order, carrier="royalmail", carrier_name="Royal Mail",
+                        tracking_number=f"{tag}{order.pk:07d}", eta=date.today() + timedelta(days=3))
+
+
+def produce_child(spec: str):
+    """Child process of run_pipeline: set up, say ready, wait for "go", make the order changes."""
+    import django
+
+    django.setup()
     from notify_site.celery import app
 
+    app.conf.task_default_queue = os.environ["CELERY_TASK_DEFAULT_QUEUE"]
+    app.conf.task_always_eager = False
+    tag, ids = spec.split(":", 1)
+    order_ids = [int(x) for x in ids.split(",") if x]
+    from orders.models import Order
+
+    list(Order.objects.filter(pk__in=order_ids[:1]))  # connect before the clock starts
+    print("ready", flush=True)
+    sys.stdin.readline()
+    ship(order_ids, tag)
+
+
+def run_pipeline(orders, tag, producers: int):
+    """Make one order change per order (ship it: its outbox rows are queued on commit) from
+    ``producers`` processes while the worker delivers; time until every notification is sent."""
+    from notifications.models import Notification
+    from notify_site.celery import app
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CELERY_TASK_DEFAULT_QUEUE": app.conf.task_default_queue}
+    chunks = [orders[i::producers] for i in range(producers)]
+    children = [subprocess.Popen([sys.executable, __file__, "--produce",
+                                  f"{tag}{i}:" + ",".join(str(o.pk) for o in chunk)],
+                                 cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                for i, chunk in enumerate(chunks) if chunk]
+    for child in children:
+        if child.stdout.readline().strip() != "ready":
+            sys.exit("a producer failed to start")
+    start = time.perf_counter()
+    for child in children:
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    for child in children:
+        if child.wait() != 0:
+            sys.exit("a producer failed")
+    produced = time.perf_counter()
     end = wait(broker_idle(app.conf.task_default_queue), interval=0.02)
     wait(notifications_sent(orders))  # and every row is final (outside the timed window)
     n = Notification.objects.filter(order__in=orders).count()
@@ -305,6 +347,8 @@ def median(values):
 def main():
     args = parse_args()
     configure_env()
+    if args.produce:
+        return produce_child(args.produce)
     import django
 
     django.setup()
@@ -332,7 +376,7 @@ def main():
     load_before = os.getloadavg()
     try:
         run_pings(app, queue, 200)  # warm-up: connections, compiled templates
-        run_pipeline(warm, f"W{tag}")
+        run_pipeline(warm, f"W{tag}", 1)
         spy = None
         if args.py_spy:
             spy = subprocess.Popen(["py-spy", "record", "--subprocesses", "--pid", str(proc.pid), "--format", "raw",
@@ -349,7 +393,7 @@ def main():
             spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
             spy.wait(timeout=60)
         ping_rate, ping_s = run_pings(app, queue, args.pings)
-        e2e_rate, e2e_s, produce_s, e2e_n = run_pipeline(e2e, f"E{tag}")
+        e2e_rate, e2e_s, produce_s, e2e_n = run_pipeline(e2e, f"E{tag}", args.producers)
     finally:
         proc.terminate()
         try:
@@ -375,16 +419,17 @@ def main():
     ratios = [rate / p_rate for p_rate, _, rate, _, _ in drain_rows]
     print(f"| **median** | | **{median([d[0] for d in drain_rows]):.0f}** | | "
           f"**{median([d[2] for d in drain_rows]):.0f}** | **{median(ratios):.2f}** |")
-    print("\nEnd to end with the producer in the loop (this process makes the order changes one transaction "
-          "at a time while the worker delivers):\n")
+    print(f"\nEnd to end with the producers in the loop ({args.producers} processes make the order changes, one "
+          f"transaction each, while the worker delivers; timed from the first change to the last notification "
+          f"sent):\n")
     print("| measurement | count | seconds | per second | vs no-op |")
     print("|---|---:|---:|---:|---:|")
     print(f"| no-op `notify_site.ping`, published while the worker runs | {args.pings} | {ping_s:.2f} | "
           f"{ping_rate:.0f} | 1.00 |")
     print(f"| {n} order changes (ship) → {e2e_n} notifications rendered, sent, attempt logged | {e2e_n} | "
           f"{e2e_s:.2f} | {e2e_rate:.0f} | {e2e_rate / ping_rate:.2f} |")
-    print(f"| ...the producer alone (order service + outbox rows, one process) | {n} changes | {produce_s:.2f} | "
-          f"{n / produce_s:.0f} changes/s | |")
+    print(f"| ...the producers' part (order service + outbox rows, {args.producers} processes) | {n} changes | "
+          f"{produce_s:.2f} | {n / produce_s:.0f} changes/s | |")
     print("\nqueries per delivery (in-process count): " + "; ".join(f"{ch}: {q:.1f}" for ch, q in
                                                                      sorted(per_channel.items())))
     if args.profile:

@@ -337,11 +337,16 @@ def load_subject(order: Order, event_code: str, *, shipment=None, checkpoint=Non
     """Everything the templates need about one order, in a fixed handful of queries."""
     from .models import StoreMessageSetting, StoreNotificationOptions
 
-    order = Order.objects.select_related("store", "customer").get(pk=order.pk)
+    # One query for the order, its store with the store's switches, and the customer with their
+    # quiet hours (reverse one-to-ones, LEFT JOINed; a missing row is cached as absent).
+    order = Order.objects.select_related("store", "customer", "store__notification_options",
+                                         "customer__quiet_hours").get(pk=order.pk)
     lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("id"))
     payment = Payment.objects.filter(order_id=order.pk).order_by("-created_at", "-id").first()
-    store_options = (StoreNotificationOptions.objects.filter(store_id=order.store_id).first()
-                     or StoreNotificationOptions(store_id=order.store_id))
+    try:
+        store_options = order.store.notification_options
+    except StoreNotificationOptions.DoesNotExist:
+        store_options = StoreNotificationOptions(store_id=order.store_id)
     store_message = StoreMessageSetting.objects.filter(store_id=order.store_id, event=event_code).first()
     return_lines = list(return_request.lines.order_by("id")) if return_request is not None else []
     return Subject(order=order, lines=lines, payment=payment, store_options=store_options,

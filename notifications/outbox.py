@@ -123,7 +123,10 @@ def quiet_hours_end(user, now=None, platform: PlatformSettings | None = None) ->
     now = now or timezone.now()
     start, end = None, None
     if user is not None:
-        own = QuietHours.objects.filter(user=user).first()
+        try:
+            own = user.quiet_hours  # usually already loaded with the order (context.load_subject)
+        except QuietHours.DoesNotExist:
+            own = None
         if own is not None:
             if not own.enabled:
                 return None

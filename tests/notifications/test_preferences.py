@@ -154,6 +154,7 @@ def test_quiet_hours_window_math_in_the_users_time_zone():
     assert quiet_hours_end(user, now=at) == datetime.datetime(2030, 6, 1, 22, 0, tzinfo=datetime.UTC)
     assert quiet_hours_end(user, now=datetime.datetime(2030, 6, 1, 3, 0, tzinfo=datetime.UTC)) is None  # 12:00
     QuietHours.objects.filter(user=user).update(enabled=False)
+    user.refresh_from_db()
     assert quiet_hours_end(user, now=at) is None
 
 
