@@ -74,7 +74,8 @@ def customer_urls(number: str, user) -> dict:
 
 
 def _customer_ref(request, number: str) -> StatusRef:
-    fp = status_fingerprint(number=number, customer_id=request.user.pk)
+    # The same query reads the bell's unread count for the header (part of the page's cache key).
+    fp = status_fingerprint(number=number, customer_id=request.user.pk, with_unread=True)
     if fp is None:
         raise Http404("No such order in your account.")
     return StatusRef(viewer="customer", fp=fp, make_urls=lambda: customer_urls(fp["number"], request.user),

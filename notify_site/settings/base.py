@@ -120,7 +120,8 @@ SHOP_NAME = env("SHOP_NAME", default="Notify Market")
 # --- Cache (rate limiting, template cache) -------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    # Django's RedisCache with one redis client per pool instead of one per call (notify_site/cache.py).
+    CACHES = {"default": {"BACKEND": "notify_site.cache.ReusingRedisCache",
                           "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

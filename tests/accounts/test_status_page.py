@@ -287,3 +287,40 @@ def test_flash_message_is_shown_once_not_cached(customer_client, order):
 
 def test_bench_view_is_not_mounted_unless_asked(client, order):
     assert client.get(f"/bench/order/{order.pk}/").status_code == 404
+
+
+def test_cached_logged_in_page_costs_the_user_and_the_fingerprint_only(customer_client, customer, order):
+    from notifications.models import InboxMessage
+
+    InboxMessage.objects.create(user=customer, title="Your order has shipped")
+    page(customer_client, order)  # renders and caches the page
+    with CaptureQueriesContext(connection) as ctx:
+        response = page(customer_client, order)
+    assert response.status_code == 200
+    assert 'data-testid="bell-count">1<' in response.content.decode()
+    # The session comes from the cache (cached_db); then the user (auth middleware) and the
+    # fingerprint, which reads the bell's unread count in the same query (was 3: a separate count).
+    assert len(ctx.captured_queries) == 2
+    assert "inboxmessage" in ctx.captured_queries[1]["sql"] and "orders_order" in ctx.captured_queries[1]["sql"]
+
+
+def test_cached_page_bell_goes_down_as_messages_are_read(customer_client, customer, order):
+    from notifications.models import InboxMessage
+
+    first, _second = (InboxMessage.objects.create(user=customer, title=t) for t in ("Shipped", "Delivered"))
+    assert 'data-testid="bell-count">2<' in page(customer_client, order).content.decode()
+    customer_client.post(reverse("accounts:inbox_read", args=[first.pk]))
+    assert 'data-testid="bell-count">1<' in page(customer_client, order).content.decode()
+    customer_client.post(reverse("accounts:inbox_read_all"))
+    assert "bell-count" not in page(customer_client, order).content.decode()
+
+
+def test_cached_page_bell_counts_only_the_viewers_own_messages(customer_client, customer, order):
+    from notifications.models import InboxMessage
+    from tests.factories import UserFactory
+
+    other = UserFactory()
+    InboxMessage.objects.create(user=other, title="Someone else's message")
+    assert "bell-count" not in page(customer_client, order).content.decode()
+    InboxMessage.objects.create(user=customer, title="Mine")
+    assert 'data-testid="bell-count">1<' in page(customer_client, order).content.decode()
