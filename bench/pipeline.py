@@ -86,7 +86,8 @@ def seed(n_orders: int, tag: str):
     PlatformSettings.objects.update_or_create(pk=1, defaults={"sms_daily_cap": 0})
     orders = Order.objects.bulk_create([
         Order(customer=customers[i % len(customers)], email=customers[i % len(customers)].email,
-              phone=str(customers[i % len(customers)].phone), sms_opt_in=True, store=store, checkout_id=uuid.uuid4(), status="processing",
+              phone=str(customers[i % len(customers)].phone), sms_opt_in=True, store=store,
+              checkout_id=uuid.uuid4(), status="processing",
               subtotal=Decimal("25.00"), shipping_total=Decimal("3.99"), tax_total=Decimal("4.83"),
               total=Decimal("28.99"), shipping_name="Ada Lovelace", shipping_line1="1 Analytical Row",
               shipping_city="London", shipping_postcode="N1 9GU", estimated_delivery=date.today() + timedelta(5))

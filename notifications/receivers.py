@@ -48,9 +48,10 @@ def payment_pending_after_checkout(*, order_id: int, placed_event_id: int) -> No
         payment = Payment.objects.filter(order_id=order_id).order_by("-created_at", "-id").first()
         if (order is not None and payment is not None and order.status == OrderStatus.PENDING
                 and payment.method == Payment.Method.CARD and payment.status == Payment.Status.PENDING):
-            notification_enqueue(event="order.payment_pending", event_key=f"order.payment_pending:placed{placed_event_id}",
-                                 order=order, change={"amount": money(payment.amount, order.currency),
-                                                      "method": payment.get_method_display()})
+            notification_enqueue(event="order.payment_pending",
+                                 event_key=f"order.payment_pending:placed{placed_event_id}", order=order,
+                                 change={"amount": money(payment.amount, order.currency),
+                                         "method": payment.get_method_display()})
 
 
 @receiver(signals.order_status_changed, dispatch_uid="notifications.order_status_changed")
@@ -122,7 +123,8 @@ def on_shipment_status_changed(sender, shipment, order, from_status, to_status, 
         subject.change = {"review_invite": bool(subject.store_options.review_request)}
         key = _key(code, event)
     elif code == "order.delayed":
-        subject.change = {"reason": reason or getattr(tracking_event, "message", "") or "The carrier reported a problem",
+        carrier_says = reason or getattr(tracking_event, "message", "")
+        subject.change = {"reason": carrier_says or "The carrier reported a problem",
                           "old_eta": "", "new_eta": day(shipment.eta)}
         # Same key as an ETA change from the same carrier update: one message carrying both.
         key = f"order.delayed:te{tracking_event.pk}" if tracking_event is not None else _key(code, event)

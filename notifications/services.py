@@ -67,7 +67,8 @@ def platform_event_settings_ensure() -> int:
     return len(new)
 
 
-def platform_event_set(*, event: str, enabled: bool, customer_channels=None, seller_channels=None) -> PlatformEventSetting:
+def platform_event_set(*, event: str, enabled: bool, customer_channels=None,
+                       seller_channels=None) -> PlatformEventSetting:
     definition = _event(event)
     values = {"enabled": bool(enabled)}
     for name, chosen, allowed_for in (("customer_channels", customer_channels, definition.customer_channels),
@@ -268,7 +269,8 @@ def notification_send_test(*, user, event: str, audience: str, channel: str, sub
         recipient_address=address.lower() if channel == Channel.EMAIL else address, channel=channel,
         category=definition.category_for(audience), language=language, context=context,
         subject=("[TEST] " + parts.get("subject", ""))[:300] if parts.get("subject") else "",
-        body_text=("[TEST] " if channel == Channel.SMS else "") + parts.get("text", ""), body_html=parts.get("html", ""), template_source="test send (unsaved form)",
+        body_text=("[TEST] " if channel == Channel.SMS else "") + parts.get("text", ""),
+        body_html=parts.get("html", ""), template_source="test send (unsaved form)",
         legal_basis="staff test send", status_reason="Test send from the template admin.")
     queue_on_commit([notification.pk])
     return notification
