@@ -93,6 +93,9 @@ def test_versions_history_diff_and_restore(admin_client):
     services.template_save(template=template)
     template.text_body = "v2 {{ order.number }} {{ change.reason }}"
     services.template_save(template=template, note="Add reason")
+    change = admin_client.get(reverse("admin:notifications_notificationtemplate_change", args=[template.pk]))
+    assert change.status_code == 200
+    assert "Live preview" in change.content.decode() and "Versions (2)" in change.content.decode()
     page = admin_client.get(reverse("admin:notifications_notificationtemplate_versions", args=[template.pk]))
     body = page.content.decode()
     assert page.status_code == 200 and "v1" in body and "Add reason" in body and "+v2" in body
