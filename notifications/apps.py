@@ -2,9 +2,15 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _ensure_platform_rows(sender, **kwargs):
+def _ensure_platform_rows(sender, using="default", **kwargs):
+    from django.db import connections
+
+    from .models import PlatformEventSetting
     from .services import platform_event_settings_ensure
 
+    # After a migration rollback the table may be gone: nothing to fill then.
+    if PlatformEventSetting._meta.db_table not in connections[using].introspection.table_names():
+        return
     platform_event_settings_ensure()
 
 

@@ -191,6 +191,8 @@ def notification_enqueue(*, event: str, event_key: str, order, subject: Subject 
     context of rows already queued under the same key (two signals about one carrier update).
     Returns the rows written or refreshed by this call.
     """
+    if getattr(settings, "NOTIFICATIONS_SUPPRESSED", False):
+        return []  # loading history (seed_demo): the timeline is real, nobody is told again
     definition = get_event(event)
     enabled, channels_by_audience = platform_channels(event)
     if not enabled:

@@ -45,3 +45,13 @@ def test_seed_demo_is_complete_and_idempotent(capsys):
     assert "alice" in out and "demo12345" in out and "nina" in out and "admin" in out
     from django.contrib.auth import authenticate
     assert authenticate(username="alice", password="demo12345") is not None
+
+
+@pytest.mark.django_db
+def test_seeding_history_notifies_nobody(mailoutbox):
+    from notifications.models import Notification
+
+    call_command("seed_demo")
+
+    assert Notification.objects.count() == 0
+    assert mailoutbox == []
