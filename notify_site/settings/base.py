@@ -110,9 +110,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Opt in now to the Django 6.0 default for URL fields in forms.
-FORMS_URLFIELD_ASSUME_HTTPS = True
-
 PHONENUMBER_DEFAULT_REGION = env("PHONENUMBER_DEFAULT_REGION", default="GB")
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="GBP")
 SHOP_NAME = env("SHOP_NAME", default="Notify Market")
