@@ -52,7 +52,7 @@ STORES = [
      ("nina", "Nina", "Patel")),
     ("copper-kettle", "Copper Kettle Kitchen", "#b35900", "Happy cooking, from all of us at Copper Kettle",
      ("carl", "Carl", "Okafor")),
-    ("pixel-paper", "Pixel & Paper", "#8250df", "Write on! — Pixel & Paper",
+    ("pixel-paper", "Pixel & Paper", "#8250df", "Write on! — Pia and the studio",
      ("pia", "Pia", "Lindqvist")),
 ]
 # store slug -> (name, price, stock after seeding, low-stock threshold, allow backorder, lead days, description)
