@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     name = 'accounts'
 
     def ready(self):
-        from . import receivers  # noqa: F401  (login activity bookkeeping)
+        from . import backends, receivers  # noqa: F401  (user-cache invalidation; login activity bookkeeping)

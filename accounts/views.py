@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import login
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,6 +23,6 @@ def signup(request):
         data = form.cleaned_data
         user = user_create(username=data["username"], email=data["email"], password=data["password1"],
                            phone=data.get("phone") or "")
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         return redirect(_safe_next(request) or "storefront:product_list")
     return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request)})

@@ -1,0 +1,37 @@
+"""Authentication backend that keeps the signed-in user's row in the cache.
+
+Django's auth middleware loads the user on every request that carries a session: one query per
+page, the largest single cost of the logged-in order status page (bench/README.md). The row is
+cached for a few minutes and dropped whenever the user is saved or deleted (accounts.signals
+handlers below), so a password change, a deactivation or a new store membership takes effect on
+the next request; the session's auth hash is still checked against the cached row by Django.
+"""
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+USER_CACHE_SECONDS = 300
+
+
+def user_cache_key(user_id) -> str:
+    return f"auth:user:{user_id}"
+
+
+class CachedModelBackend(ModelBackend):
+    def get_user(self, user_id):
+        key = user_cache_key(user_id)
+        user = cache.get(key)
+        if user is None:
+            user = super().get_user(user_id)  # None when missing or inactive
+            if user is None:
+                return None
+            cache.set(key, user, USER_CACHE_SECONDS)
+        return user if self.user_can_authenticate(user) else None
+
+
+@receiver(post_save, sender=get_user_model(), dispatch_uid="accounts.user_cache_save")
+@receiver(post_delete, sender=get_user_model(), dispatch_uid="accounts.user_cache_delete")
+def _forget_cached_user(sender, instance, **kwargs):
+    cache.delete(user_cache_key(instance.pk))
