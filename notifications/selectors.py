@@ -2,13 +2,12 @@
 fixed number of queries however many rows there are."""
 from django.db.models import QuerySet
 
-from .events import EVENTS, MANDATORY_CATEGORIES, Category, Channel
+from .events import MANDATORY_CATEGORIES, Category, Channel
 from .models import (
     CustomerPreference,
     InboxMessage,
     Notification,
     QuietHours,
-    SellerNotificationSetting,
     StoreMessageSetting,
     StoreNotificationOptions,
 )
@@ -38,22 +37,6 @@ def unread_count(user) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
     return InboxMessage.objects.filter(user=user, read_at__isnull=True).count()
-
-
-def seller_settings_matrix(store) -> list[dict]:
-    """Rows for the seller's event × channel toggle table: one per seller-facing event,
-    ``channels`` maps channel → enabled (the store's choice, or the platform default)."""
-    saved = {(s.event, s.channel): s.enabled for s in SellerNotificationSetting.objects.filter(store=store)}
-    rows = []
-    for code, event in EVENTS.items():
-        if not event.seller_channels:
-            continue
-        rows.append({
-            "event": code,
-            "label": event.label,
-            "channels": {ch.value: saved.get((code, ch.value), ch in event.seller_channels) for ch in Channel},
-        })
-    return rows
 
 
 def store_message_settings(store) -> dict[str, StoreMessageSetting]:

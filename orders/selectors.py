@@ -131,46 +131,9 @@ def customer_orders(*, user) -> QuerySet:
     )
 
 
-def customer_order_get(*, user, number: str, details: bool = True) -> Order:
-    qs = Order.objects.filter(customer=user)
-    return (_with_details(qs) if details else qs).get(number=normalise_order_number(number))
-
-
-def guest_order_get(*, number: str, email: str, details: bool = True) -> Order:
-    """The order with this number AND this email (case-insensitive), whoever placed it."""
-    qs = Order.objects.filter(number=normalise_order_number(number), email__iexact=(email or "").strip())
-    return (_with_details(qs) if details else qs).get()
-
-
 def order_with_details(order: Order) -> Order:
     """Reload an order the caller already may see, with everything its pages show."""
     return _with_details(Order.objects.filter(pk=order.pk)).get()
-
-
-def _latest_event_id():
-    return Subquery(OrderEvent.objects.filter(order=OuterRef("pk")).order_by("-id").values("id")[:1])
-
-
-def order_fingerprint_annotate(qs: QuerySet) -> QuerySet:
-    """Annotate ``last_event_id`` (one correlated subquery on the events' order_id index).
-
-    Every change the status page shows (status, payment, shipment, checkpoint, ETA, return)
-    appends an OrderEvent or touches ``updated_at``, so (updated_at, last_event_id) changes
-    whenever the page would.
-    """
-    return qs.annotate(last_event_id=_latest_event_id())
-
-
-def order_fingerprint(*, filters: dict, **annotations) -> dict | None:
-    """One cheap query: {"id", "number", "updated_at", "last_event_id", ...} for the order matching
-    ``filters`` (which scope it to a customer or a guest's number + email), or None.
-
-    ``annotations`` add further change markers (e.g. the latest notification update) to the
-    same query.
-    """
-    qs = order_fingerprint_annotate(Order.objects.filter(**filters)).annotate(**annotations)
-    rows = list(qs.values("id", "number", "updated_at", "last_event_id", *annotations).order_by()[:1])
-    return rows[0] if rows else None
 
 
 _FINGERPRINT_SQL: dict = {}

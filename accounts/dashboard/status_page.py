@@ -2,7 +2,7 @@
 
 Cost model (the page must stay cheap under load, see bench/status_page.sh):
 
-* Every request starts with ONE query, ``order_fingerprint``: the order's id, number,
+* Every request starts with ONE query, ``order_status_fingerprint``: the order's id, number,
   ``updated_at`` and its latest timeline event id. That query is also the access check
   (it filters by customer, or by number + email for guests).
 * The in-place refresh (``?live=1``, polled by htmx) answers ``304 Not Modified`` straight from
