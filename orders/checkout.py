@@ -37,7 +37,7 @@ from catalog.models import Product, Store
 from catalog.services import OutOfStock, StockError, stock_reserve
 
 from . import signals
-from .models import Order, OrderEvent, OrderLine, OrderStatus, Payment
+from .models import Order, OrderEvent, OrderLine, OrderStatus, Payment, new_order_number
 from .payments import ChargeResult, InvalidCardNumber, card_digits, get_gateway
 from .services import order_event_add, order_mark_backordered, order_transition, payment_set_status
 
@@ -262,8 +262,22 @@ def _card(payment_method: str, card_number: str) -> str:
         raise CheckoutError(str(exc)) from exc
 
 
-def _pay(*, order: Order, payment_method: str, digits: str, gateway) -> ChargeResult:
-    """Create the order's Payment and settle it through the gateway (or as cash on delivery).
+def _charge(*, gateway, digits: str, amount: Decimal, currency: str, number: str) -> ChargeResult | None:
+    """Charge the card for one order. Runs OUTSIDE any transaction (a real gateway is a network call)."""
+    if not digits:
+        return None
+    return gateway.charge(amount=amount, currency=currency, card_number=digits, description=f"Order {number}")
+
+
+def _refund_charges(gateway, charges: dict[str, ChargeResult], amounts: dict[str, Decimal], currency: str) -> None:
+    """Give back card charges whose orders were not recorded (stock ran out, or paid meanwhile)."""
+    for number, result in charges.items():
+        if result is not None and result.captured:
+            gateway.refund(reference=result.reference, amount=amounts[number], currency=currency)
+
+
+def _record_payment(*, order: Order, payment_method: str, digits: str, result: ChargeResult | None) -> ChargeResult:
+    """Record the order's Payment with the gateway's answer (or as cash on delivery); no I/O here.
 
     The move to processing is the system's doing (actor "payment gateway" / "system"), flagged
     at_checkout so the notification engine knows order.placed already told the customer.
@@ -274,8 +288,6 @@ def _pay(*, order: Order, payment_method: str, digits: str, gateway) -> ChargeRe
         order_transition(order=order, to=OrderStatus.PROCESSING, actor="system", at_checkout=True,
                          note="Cash on delivery: payment is collected when the parcel arrives")
         return ChargeResult(status="pending")
-    result = gateway.charge(amount=order.total, currency=order.currency, card_number=digits,
-                            description=f"Order {order.number}")
     if result.status == Payment.Status.CAPTURED:
         payment_set_status(payment=payment, to=Payment.Status.CAPTURED, actor="payment gateway",
                            reference=result.reference)
@@ -313,66 +325,81 @@ def checkout_place(*, customer, email: str, items: dict[int, int], address: dict
     today = timezone.localdate()
     errors: list[str] = []
 
-    with transaction.atomic():
-        products = Product.objects.select_related("store").in_bulk(list(items))
-        for pid in items:
-            if pid not in products or not products[pid].active:
-                name = products[pid].name if pid in products else "An item in your cart"
-                raise CheckoutError(f"Sorry, “{name}” is no longer available. Remove it to continue.")
-        # Product id order: two checkouts lock the same rows in the same order (no deadlock).
-        backordered = {pid: stock_reserve(product_id=pid, quantity=items[pid]) for pid in sorted(items)}
+    # Read and price outside the transaction, charge the cards, then record everything in one
+    # transaction that takes the stock; if that fails, the charges are refunded. No network
+    # call ever runs while rows are locked.
+    products = Product.objects.select_related("store").in_bulk(list(items))
+    for pid in items:
+        if pid not in products or not products[pid].active:
+            name = products[pid].name if pid in products else "An item in your cart"
+            raise CheckoutError(f"Sorry, “{name}” is no longer available. Remove it to continue.")
+    by_store: dict[int, list[Product]] = defaultdict(list)
+    for pid in sorted(items):
+        by_store[products[pid].store_id].append(products[pid])
+    plans = []
+    for store_id in sorted(by_store):
+        subtotal = sum((p.price * items[p.pk] for p in by_store[store_id]), start=Decimal("0.00"))
+        plans.append((store_id, new_order_number(), price_order(subtotal=subtotal, method=shipping_method)))
+    currency = settings.SHOP_CURRENCY
+    charges = {number: _charge(gateway=gateway, digits=digits, amount=totals.total, currency=currency, number=number)
+               for _, number, totals in plans}
+    amounts = {number: totals.total for _, number, totals in plans}
 
-        by_store: dict[int, list[Product]] = defaultdict(list)
-        for pid in sorted(items):
-            by_store[products[pid].store_id].append(products[pid])
-
-        orders = []
-        for store_id in sorted(by_store):
-            store_products = by_store[store_id]
-            subtotal = sum((p.price * items[p.pk] for p in store_products), start=Decimal("0.00"))
-            totals = price_order(subtotal=subtotal, method=shipping_method)
-            late = [p for p in store_products if backordered[p.pk]]
-            expected = today + timedelta(days=max(p.restock_lead_days for p in late)) if late else None
-            order = Order.objects.create(
-                customer=customer, email=email, phone=phone, sms_opt_in=sms_opt_in, store_id=store_id,
-                checkout_id=checkout_id, status=OrderStatus.PENDING, currency=settings.SHOP_CURRENCY,
-                subtotal=totals.subtotal, shipping_total=totals.shipping, tax_total=totals.tax, total=totals.total,
-                shipping_name=address["name"], shipping_line1=address["line1"], shipping_line2=address["line2"],
-                shipping_city=address["city"], shipping_postcode=address["postcode"],
-                shipping_country=address["country"], shipping_method=shipping_method,
-                estimated_delivery=estimate_delivery(method=shipping_method, start=expected or today),
-            )
-            lines = OrderLine.objects.bulk_create([
-                OrderLine(order=order, product=p, product_name=p.name, sku=p.sku, unit_price=p.price,
-                          quantity=items[p.pk])
-                for p in store_products
-            ])
-            event = order_event_add(
-                order=order, kind=OrderEvent.Kind.PLACED, actor=actor, to_status=OrderStatus.PENDING,
-                note=f"{len(lines)} item line(s), total {order.total} {order.currency}",
-                data={"checkout_id": str(checkout_id), "total": str(order.total), "payment_method": payment_method},
-            )
-            signals.order_placed.send(sender=Order, order=order, event=event, actor=actor)
-            if late:
-                late_ids = {p.pk for p in late}
-                order_mark_backordered(
-                    order=order, expected=expected, actor="system",
-                    lines=[line for line in lines if line.product_id in late_ids],
-                    note="Ordered past the stock on hand: ships when the restock arrives",
+    try:
+        with transaction.atomic():
+            # Product id order: two checkouts lock the same rows in the same order (no deadlock).
+            backordered = {pid: stock_reserve(product_id=pid, quantity=items[pid]) for pid in sorted(items)}
+            orders = []
+            for store_id, number, totals in plans:
+                store_products = by_store[store_id]
+                late = [p for p in store_products if backordered[p.pk]]
+                expected = today + timedelta(days=max(p.restock_lead_days for p in late)) if late else None
+                order = Order.objects.create(
+                    number=number, customer=customer, email=email, phone=phone, sms_opt_in=sms_opt_in,
+                    store_id=store_id, checkout_id=checkout_id, status=OrderStatus.PENDING, currency=currency,
+                    subtotal=totals.subtotal, shipping_total=totals.shipping, tax_total=totals.tax,
+                    total=totals.total, shipping_name=address["name"], shipping_line1=address["line1"],
+                    shipping_line2=address["line2"], shipping_city=address["city"],
+                    shipping_postcode=address["postcode"], shipping_country=address["country"],
+                    shipping_method=shipping_method,
+                    estimated_delivery=estimate_delivery(method=shipping_method, start=expected or today),
                 )
-            orders.append(order)
+                lines = OrderLine.objects.bulk_create([
+                    OrderLine(order=order, product=p, product_name=p.name, sku=p.sku, unit_price=p.price,
+                              quantity=items[p.pk])
+                    for p in store_products
+                ])
+                event = order_event_add(
+                    order=order, kind=OrderEvent.Kind.PLACED, actor=actor, to_status=OrderStatus.PENDING,
+                    note=f"{len(lines)} item line(s), total {order.total} {order.currency}",
+                    data={"checkout_id": str(checkout_id), "total": str(order.total),
+                          "payment_method": payment_method},
+                )
+                signals.order_placed.send(sender=Order, order=order, event=event, actor=actor)
+                if late:
+                    late_ids = {p.pk for p in late}
+                    order_mark_backordered(
+                        order=order, expected=expected, actor="system",
+                        lines=[line for line in lines if line.product_id in late_ids],
+                        note="Ordered past the stock on hand: ships when the restock arrives",
+                    )
+                orders.append(order)
 
-        if marketing_opt_in:
-            ConsentRecord.objects.create(user=customer, email=email, kind=ConsentRecord.Kind.MARKETING_EMAIL,
-                                         granted=True, source="checkout", ip_address=ip or None)
-        if sms_opt_in:
-            ConsentRecord.objects.create(user=customer, email=email, kind=ConsentRecord.Kind.SMS_UPDATES,
-                                         granted=True, source="checkout", ip_address=ip or None)
+            if marketing_opt_in:
+                ConsentRecord.objects.create(user=customer, email=email, kind=ConsentRecord.Kind.MARKETING_EMAIL,
+                                             granted=True, source="checkout", ip_address=ip or None)
+            if sms_opt_in:
+                ConsentRecord.objects.create(user=customer, email=email, kind=ConsentRecord.Kind.SMS_UPDATES,
+                                             granted=True, source="checkout", ip_address=ip or None)
 
-        for order in orders:
-            result = _pay(order=order, payment_method=payment_method, digits=digits, gateway=gateway)
-            if result.status == Payment.Status.FAILED:
-                errors.append(result.error or "Payment failed")
+            for order in orders:
+                result = _record_payment(order=order, payment_method=payment_method, digits=digits,
+                                         result=charges[order.number])
+                if result.status == Payment.Status.FAILED:
+                    errors.append(result.error or "Payment failed")
+    except Exception:
+        _refund_charges(gateway, charges, amounts, currency)
+        raise
 
     return CheckoutResult(orders=orders, payment_ok=not errors, error=errors[0] if errors else "")
 
@@ -391,19 +418,32 @@ def orders_awaiting_payment(orders) -> list[Order]:
 def checkout_retry_payment(*, orders, payment_method: str, card_number: str = "") -> CheckoutResult:
     """Pay again for the orders of a checkout whose card was declined (stock is still reserved).
 
-    Each attempt is a new Payment row, so the failed one stays in the history.
+    Each attempt is a new Payment row, so the failed one stays in the history. The card is
+    charged before the transaction; a charge for an order that was paid meanwhile is refunded.
     """
     digits = _card(payment_method, card_number)
     gateway = get_gateway() if digits else None
+    pks = [o.pk for o in orders]
+    waiting = orders_awaiting_payment(list(Order.objects.filter(pk__in=pks).prefetch_related("payments")))
+    if not waiting:
+        raise CheckoutError("These orders have nothing left to pay.")
+    charges = {o.number: _charge(gateway=gateway, digits=digits, amount=o.total, currency=o.currency, number=o.number)
+               for o in waiting}
+    amounts = {o.number: o.total for o in waiting}
+    currency = waiting[0].currency
     errors: list[str] = []
-    with transaction.atomic():
-        locked = list(Order.objects.select_for_update().filter(pk__in=[o.pk for o in orders]).order_by("pk"))
-        waiting = orders_awaiting_payment(locked)
-        if not waiting:
-            raise CheckoutError("These orders have nothing left to pay.")
-        for order in waiting:
-            result = _pay(order=order, payment_method=payment_method, digits=digits, gateway=gateway)
-            if result.status == Payment.Status.FAILED:
-                errors.append(result.error or "Payment failed")
+    try:
+        with transaction.atomic():
+            locked = list(Order.objects.select_for_update().filter(pk__in=pks).order_by("pk"))
+            still = {o.number for o in orders_awaiting_payment(locked)}
+            for order in locked:
+                if order.number in still and order.number in charges:
+                    result = _record_payment(order=order, payment_method=payment_method, digits=digits,
+                                             result=charges.pop(order.number))
+                    if result.status == Payment.Status.FAILED:
+                        errors.append(result.error or "Payment failed")
+    except Exception:
+        _refund_charges(gateway, charges, amounts, currency)
+        raise
+    _refund_charges(gateway, charges, amounts, currency)  # charged, but paid by someone else meanwhile
     return CheckoutResult(orders=locked, payment_ok=not errors, error=errors[0] if errors else "")
-

@@ -1,10 +1,10 @@
 """Payment gateways behind one tiny interface.
 
-A gateway has one method, ``charge``, and answers with a ChargeResult whose status is
-``captured``, ``failed`` or ``pending``. Checkout calls it inside its database transaction,
-so a gateway must not block on the network there: the built-in test gateway decides in
-process, and a real one (Stripe, …) should create the payment intent and answer ``pending``,
-leaving the final capture / failure to its signed webhook (``payment_set_status``).
+A gateway has two methods. ``charge`` answers with a ChargeResult whose status is ``captured``,
+``failed`` or ``pending`` (an asynchronous gateway confirms later through its signed webhook,
+``payment_set_status``); ``refund`` gives a captured charge back. Checkout calls both OUTSIDE
+its database transaction: it charges first, records the orders and payments in one transaction,
+and refunds the charges if that transaction fails (the last unit was sold meanwhile).
 
 Which gateway is used: ``settings.PAYMENT_GATEWAY`` (dotted path), default the test gateway.
 """
@@ -37,6 +37,9 @@ class PaymentGateway(Protocol):
     code: str
 
     def charge(self, *, amount: Decimal, currency: str, card_number: str, description: str) -> ChargeResult:
+        ...
+
+    def refund(self, *, reference: str, amount: Decimal, currency: str) -> ChargeResult:
         ...
 
 

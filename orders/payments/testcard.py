@@ -27,3 +27,8 @@ class TestCardGateway:
         if digits.endswith(DECLINE_SUFFIX):
             return ChargeResult(status="failed", reference=reference, error=DECLINED_MESSAGE)
         return ChargeResult(status="captured", reference=reference)
+
+    def refund(self, *, reference: str, amount: Decimal, currency: str) -> ChargeResult:
+        if not reference.startswith("test_ch_"):
+            return ChargeResult(status="failed", reference=reference, error="Unknown charge")
+        return ChargeResult(status="refunded", reference="test_re_" + secrets.token_hex(8))

@@ -221,3 +221,47 @@ def test_price_order_rules():
     assert price_order(subtotal=Decimal("50.00"), method="standard").shipping == Decimal("0.00")
     assert price_order(subtotal=Decimal("80.00"), method="express").shipping == Decimal("7.99")
     assert price_order(subtotal=Decimal("12.00"), method="express").tax == Decimal("3.33")
+
+
+class _SoldOutWhileChargingGateway:
+    """Charges like the test gateway, but the last unit is sold while the card network answers."""
+
+    code = "sold-out-while-charging"
+    product_id = None
+    refunded: list = []
+
+    def charge(self, **kwargs):
+        from catalog.models import Product
+        from django.db import connection
+        from orders.payments.testcard import TestCardGateway
+
+        # The charge must happen with no transaction open (network I/O never holds row locks).
+        assert not connection.in_atomic_block, "charge() was called inside a transaction"
+        Product.objects.filter(pk=self.product_id).update(stock_on_hand=0)
+        return TestCardGateway().charge(**kwargs)
+
+    def refund(self, **kwargs):
+        _SoldOutWhileChargingGateway.refunded.append(kwargs)
+        from orders.payments import ChargeResult
+        return ChargeResult(status="refunded")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_card_is_charged_outside_the_transaction_and_refunded_when_stock_runs_out(settings):
+    from catalog.models import Product
+    from catalog.services import OutOfStock
+    from orders.models import Order, Payment
+
+    product = ProductFactory(stock_on_hand=1, price=Decimal("20.00"))
+    _SoldOutWhileChargingGateway.product_id = product.pk
+    _SoldOutWhileChargingGateway.refunded = []
+    settings.PAYMENT_GATEWAY = "tests.orders.test_checkout._SoldOutWhileChargingGateway"
+
+    with pytest.raises(OutOfStock):
+        checkout_place(customer=None, email="late@example.com", items={product.pk: 1}, address=ADDRESS,
+                       shipping_method="standard", payment_method="card", card_number=GOOD_CARD)
+
+    assert Order.objects.count() == 0 and Payment.objects.count() == 0
+    assert Product.objects.get(pk=product.pk).stock_on_hand == 0
+    assert len(_SoldOutWhileChargingGateway.refunded) == 1
+    assert _SoldOutWhileChargingGateway.refunded[0]["amount"] == Decimal("23.99")

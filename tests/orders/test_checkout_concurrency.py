@@ -18,11 +18,17 @@ ADDRESS = {"name": "Ada", "line1": "1 Row", "city": "London", "postcode": "N1 9G
 
 
 class SlowGateway(TestCardGateway):
-    """Holds the checkout transaction open (row lock taken) so the racing checkouts really overlap."""
+    """A slow card network: every buyer is charged before any takes the stock, so they really race."""
+
+    refunds: list[str] = []
 
     def charge(self, **kwargs):
         time.sleep(0.3)
         return super().charge(**kwargs)
+
+    def refund(self, **kwargs):
+        SlowGateway.refunds.append(kwargs["reference"])
+        return super().refund(**kwargs)
 
 
 def race(product_id: int, buyers: int) -> list[str]:
@@ -56,12 +62,14 @@ def test_two_checkouts_for_the_last_unit_exactly_one_wins(settings):
     require_postgres()
     settings.PAYMENT_GATEWAY = "tests.orders.test_checkout_concurrency.SlowGateway"
     product = ProductFactory(stock_on_hand=1, price=Decimal("20.00"))
+    SlowGateway.refunds.clear()
 
     outcomes = race(product.pk, 2)
 
     assert sorted(outcomes) == ["ok", "out of stock"]
     assert Product.objects.get(pk=product.pk).stock_on_hand == 0
     assert Order.objects.count() == 1
+    assert len(SlowGateway.refunds) == 1  # the loser's card was charged, then given back
 
 
 @pytest.mark.services
@@ -70,9 +78,11 @@ def test_five_checkouts_for_two_units(settings):
     require_postgres()
     settings.PAYMENT_GATEWAY = "tests.orders.test_checkout_concurrency.SlowGateway"
     product = ProductFactory(stock_on_hand=2)
+    SlowGateway.refunds.clear()
 
     outcomes = race(product.pk, 5)
 
     assert sorted(outcomes) == ["ok", "ok", "out of stock", "out of stock", "out of stock"]
     assert Product.objects.get(pk=product.pk).stock_on_hand == 0
     assert Order.objects.count() == 2
+    assert len(SlowGateway.refunds) == 3
