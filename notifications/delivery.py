@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from .bookkeeping import record_batch
 from .channels import ChannelError, OutgoingMessage, get_channel
-from .events import Audience, Channel
+from .events import EVENTS, Audience, Channel, get_event
 from .models import DeliveryAttempt, Notification, NotificationTemplate, PlatformSettings, Suppression
 from .rendering import Rendered, RenderError, render
 
@@ -49,7 +49,7 @@ def sending_lease_seconds() -> int:
 
 @dataclass
 class Outcome:
-    result: str  # sent | failed | retry | skipped | suppressed | held | noop | missing
+    result: str  # sent | failed | retry | skipped | suppressed | superseded | held | noop | missing
     countdown: float = 0.0
     error: str = ""
 
@@ -118,6 +118,33 @@ def _why_not_claimed(notification_id: int, now) -> Outcome:
     return Outcome("noop")
 
 
+def superseded_reason(n: Notification) -> str:
+    """Why a message that waited out the recipient's quiet hours should no longer go, or "".
+
+    It is stale when a later message about the same order already went (or was decided) on the
+    same channel to the same address, or when the parcel it reports has moved on since: an "out for
+    delivery" SMS held overnight for a parcel delivered at 23:10 is not sent at 08:00.
+    """
+    if not n.order_id:
+        return ""
+    newer = (Notification.objects.filter(order_id=n.order_id, channel=n.channel,
+                                         recipient_address=n.recipient_address, id__gt=n.pk)
+             .order_by("-id").values("event", "created_at").first())
+    if newer is not None:
+        label = get_event(newer["event"]).label.split(" / ")[0].lower() if newer["event"] in EVENTS else newer["event"]
+        return f"Not sent: a later update ({label}) replaced it while it waited for the quiet hours to end."
+    reported = ((n.context or {}).get("shipment") or {})
+    if reported.get("status") and reported.get("tracking_number"):
+        from orders.models import Shipment, TrackingStatus
+
+        now_status = (Shipment.objects.filter(order_id=n.order_id, tracking_number=reported["tracking_number"])
+                      .values_list("status", flat=True).first())
+        if now_status and now_status != reported["status"]:
+            label = dict(TrackingStatus.choices).get(now_status, now_status).lower()
+            return f"Not sent: the parcel is now {label}, so this update was out of date when the quiet hours ended."
+    return ""
+
+
 def _send_one(n: Notification, now):
     """Render (or reuse what an earlier try rendered) and hand to the channel. No database writes
     except the in-app channel's own inbox row and a flag on a template that failed to render."""
@@ -155,11 +182,20 @@ def notification_deliver_many(*, notification_ids: list[int], retries: int = 0) 
     now = timezone.now()
     claimed = _claim(ids, now)
     outcomes = {pk: _why_not_claimed(pk, now) for pk in set(ids) - {n.pk for n in claimed}}
+    updates = []
+    for n in [n for n in claimed if n.send_after is not None]:  # it waited out quiet hours
+        reason = superseded_reason(n)
+        if reason:
+            updates.append((n.pk, S.SENDING, {"status": S.SUPERSEDED, "status_reason": reason[:300], "last_error": "",
+                                              "retry_at": None, "attempts": max(0, n.attempts - 1),
+                                              "updated_at": now}))
+            outcomes[n.pk] = Outcome("superseded")
+    claimed = [n for n in claimed if n.pk not in outcomes]
     sends = [(n, *_send_one(n, now)) for n in claimed]
     done = timezone.now()
     limit = max_attempts() if any(e is not None and getattr(e, "transient", False) for _, _, _, e, _ in sends) else 1
 
-    attempts, updates = [], []
+    attempts = []
     for n, rendered, result, error, latency in sends:
         if rendered is None:  # no template could render it: nothing was sent
             updates.append((n.pk, S.SENDING, {

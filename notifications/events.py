@@ -4,6 +4,7 @@ One row of SPEC.md section 2 per ``EventDef`` (the order, payment, shipment and 
 The catalogue is code, not data: platform staff switch events on/off and change default channels
 with ``PlatformEventSetting``; sellers toggle seller-facing channels with ``SellerNotificationSetting``.
 """
+import datetime
 from dataclasses import dataclass
 
 from django.db import models
@@ -39,6 +40,21 @@ DEFAULT_ON_CATEGORIES = frozenset({Category.SHIPPING_UPDATES, Category.ACCOUNT})
 CONSENT_CATEGORIES = frozenset({Category.MARKETING})
 CUSTOMER_CATEGORIES = [c for c in Category if c != Category.SELLER_ALERT]
 
+# Quiet hours (SPEC section 8) hold only what may wait: optional categories on the interrupting
+# channels. Transactional and security messages are never held on any channel, and neither are
+# seller alerts (a seller who wants silence switches the SMS alert off). Push and WhatsApp join the
+# interrupting channels as they are added.
+QUIET_HOURS_CATEGORIES = frozenset({Category.SHIPPING_UPDATES, Category.ACCOUNT, Category.MARKETING})
+QUIET_HOURS_CHANNELS = frozenset({"sms", "push", "whatsapp"})
+# Marketing SMS never go out outside 08:00–21:00 in the recipient's time zone, whatever the platform
+# window says (the US TCPA and UK PECR practice for marketing texts).
+MARKETING_SMS_HOURS = (datetime.time(8, 0), datetime.time(21, 0))
+
+
+def held_by_quiet_hours(category: str, channel: str) -> bool:
+    """May a message of ``category`` on ``channel`` wait for the recipient's quiet hours to end?"""
+    return category in QUIET_HOURS_CATEGORIES and channel in QUIET_HOURS_CHANNELS
+
 E, S, I = Channel.EMAIL, Channel.SMS, Channel.INAPP
 
 
@@ -49,8 +65,6 @@ class EventDef:
     category: str  # the customer's category; seller copies are always SELLER_ALERT
     customer_channels: tuple = ()  # default channels for the customer; () = customer not a recipient
     seller_channels: tuple = ()  # default channels for the store's sellers; () = sellers not a recipient
-    # Urgent SMS ignore quiet hours (the customer must act now); every other SMS waits for the window end.
-    urgent: bool = False
     # Name of the StoreNotificationOptions switch that can turn the customer copy off, if any.
     store_switch: str = ""
     must_carry: str = ""
@@ -82,7 +96,7 @@ EVENTS: dict[str, EventDef] = {
                             "payment status, dashboard link"),
         EventDef("order.payment_pending", "Payment pending", T, (E, I),
                  must_carry="what is pending, how to complete payment"),
-        EventDef("order.payment_failed", "Payment failed", T, (E, S, I), (E, I), urgent=True,
+        EventDef("order.payment_failed", "Payment failed", T, (E, S, I), (E, I),
                  must_carry="that it failed, how to retry or pay another way"),
         EventDef("order.processing", "Order being prepared", T, (E, I),
                  must_carry="payment confirmed / being prepared, expected delivery timeframe"),

@@ -17,8 +17,9 @@ class Notification(models.Model):
     Written in the same transaction as the order change that causes it, unique on
     (event_key, recipient_address, channel) so the same change never notifies twice, and handed
     to Celery only after commit. ``status`` moves queued → sending → sent → delivered/bounced, or
-    to failed after the last retry; skipped (a preference said no) and suppressed (address on the
-    suppression list) rows are never sent, and say why in ``status_reason``.
+    to failed after the last retry; skipped (a preference said no), suppressed (address on the
+    suppression list) and superseded (held by quiet hours while what it reports moved on) rows are
+    never sent, and say why in ``status_reason``.
     ``context`` is the plain dict the templates saw; subject/body_* what was actually sent.
     """
 
@@ -31,6 +32,7 @@ class Notification(models.Model):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
         SUPPRESSED = "suppressed", "Suppressed"
+        SUPERSEDED = "superseded", "Superseded"
 
     FINAL_FAILURES = (Status.BOUNCED, Status.FAILED)
 

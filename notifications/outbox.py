@@ -10,6 +10,9 @@ import datetime
 import zoneinfo
 from dataclasses import dataclass
 
+import phonenumbers
+from phonenumbers.timezone import time_zones_for_number as phone_time_zones
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -18,10 +21,12 @@ from .context import Subject, build_context, for_recipient, load_subject
 from .events import (
     DEFAULT_ON_CATEGORIES,
     MANDATORY_CATEGORIES,
+    MARKETING_SMS_HOURS,
     Audience,
     Category,
     Channel,
     get_event,
+    held_by_quiet_hours,
 )
 from .models import (
     CustomerPreference,
@@ -118,35 +123,74 @@ def _in_window(t: datetime.time, start: datetime.time, end: datetime.time) -> bo
     return t >= start or t < end  # crosses midnight, e.g. 21:00–08:00
 
 
-def quiet_hours_end(user, now=None, platform: PlatformSettings | None = None) -> datetime.datetime | None:
-    """When an SMS to ``user`` (None for a guest) may go, if now is inside their quiet hours."""
-    now = now or timezone.now()
-    start, end = None, None
+def recipient_time_zone(user, phone: str = "") -> zoneinfo.ZoneInfo:
+    """The recipient's own time zone: the account's, else (a guest) the one their phone number's
+    country and area code pin down, else the shop's default."""
+    name = getattr(user, "time_zone", "") or ""
+    if not name and phone:
+        try:
+            zones = phone_time_zones(phonenumbers.parse(phone))
+        except phonenumbers.NumberParseException:
+            zones = ()
+        if len(zones) == 1 and zones[0] != "Etc/Unknown":
+            name = zones[0]
+    try:
+        return zoneinfo.ZoneInfo(name or DEFAULT_TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+def _quiet_windows(user, platform: PlatformSettings | None, category: str, channel: str) -> list[tuple]:
+    windows = []
+    own = None
     if user is not None:
         try:
-            own = user.quiet_hours  # usually already loaded with the order (context.load_subject)
+            own = user.quiet_hours  # usually already loaded with the subject (context.load_subject)
         except QuietHours.DoesNotExist:
             own = None
-        if own is not None:
-            if not own.enabled:
-                return None
-            start, end = own.start, own.end
-    if start is None:
+    if own is not None:
+        if own.enabled:
+            windows.append((own.start, own.end))
+    else:
         platform = platform or PlatformSettings.objects.filter(pk=1).first() or PlatformSettings()
-        start, end = platform.quiet_hours_start, platform.quiet_hours_end
-    if start == end:
+        windows.append((platform.quiet_hours_start, platform.quiet_hours_end))
+    if category == Category.MARKETING and channel == Channel.SMS:
+        opens, closes = MARKETING_SMS_HOURS  # allowed 08:00–21:00, so held 21:00–08:00
+        windows.append((closes, opens))
+    return [(start, end) for start, end in windows if start != end]
+
+
+def quiet_hours_end(user, now=None, platform: PlatformSettings | None = None, *, category: str = "",
+                    channel: str = Channel.SMS, phone: str = "") -> datetime.datetime | None:
+    """When a message held by quiet hours may go (UTC), or None if it may go now.
+
+    ``user`` is None for a guest (the platform window, in the time zone of their phone number).
+    Windows are read in the recipient's time zone; a marketing SMS also waits for 08:00–21:00
+    local. Where windows overlap, the message waits until it is outside all of them.
+    """
+    now = now or timezone.now()
+    windows = _quiet_windows(user, platform, category, channel)
+    if not windows:
         return None
-    try:
-        tz = zoneinfo.ZoneInfo(getattr(user, "time_zone", "") or DEFAULT_TIME_ZONE)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
-    local = now.astimezone(tz)
-    if not _in_window(local.time(), start, end):
-        return None
-    ends = datetime.datetime.combine(local.date(), end, tzinfo=tz)
-    if ends <= local:
-        ends += datetime.timedelta(days=1)
-    return ends.astimezone(datetime.UTC)
+    tz = recipient_time_zone(user, phone)
+    local, moved = now.astimezone(tz), False
+    for _ in range(len(windows) + 1):
+        ends = []
+        for start, end in windows:
+            if _in_window(local.time(), start, end):
+                ends_at = datetime.datetime.combine(local.date(), end, tzinfo=tz)
+                if ends_at <= local:
+                    ends_at = datetime.datetime.combine(local.date() + datetime.timedelta(days=1), end, tzinfo=tz)
+                ends.append(ends_at)
+        if not ends:
+            break
+        local, moved = max(ends), True
+    return local.astimezone(datetime.UTC) if moved else None
+
+
+def held_reason(until: datetime.datetime, tz: zoneinfo.ZoneInfo) -> str:
+    local = until.astimezone(tz)
+    return f"Held for the recipient's quiet hours until {local:%H:%M} ({tz.key})."
 
 
 # --- the outbox --------------------------------------------------------------------------------
@@ -243,11 +287,13 @@ def notification_enqueue(*, event: str, event_key: str, order, subject: Subject 
                 elif _sms_over_cap(r.address, platform):
                     row.status, row.status_reason = (Notification.Status.SKIPPED,
                                                      f"Daily SMS cap ({platform.sms_daily_cap}) reached.")
-                elif not definition.urgent:
-                    held_until = quiet_hours_end(r.user, platform=platform)
-                    if held_until:
-                        row.send_after = held_until
-                        row.status_reason = "Held for the recipient's quiet hours."
+            if row.status == Notification.Status.QUEUED and held_by_quiet_hours(category, r.channel):
+                platform = platform or PlatformSettings.objects.filter(pk=1).first() or PlatformSettings()
+                held_until = quiet_hours_end(r.user, platform=platform, category=category, channel=r.channel,
+                                             phone=r.address if r.channel == Channel.SMS else "")
+                if held_until:
+                    row.send_after = held_until
+                    row.status_reason = held_reason(held_until, recipient_time_zone(r.user, r.address))
             rows.append(row)
     if not rows:
         return []

@@ -50,7 +50,7 @@ class ProfileForm(PlainLabels, forms.Form):
     sms_opt_in = forms.BooleanField(required=False, label="Send me order updates by SMS")
     language = forms.ChoiceField(choices=settings.LANGUAGES)
     time_zone = forms.ChoiceField(choices=_time_zone_choices, help_text="Times in messages and quiet hours use it.")
-    quiet_enabled = forms.BooleanField(required=False, label="Hold non-urgent SMS during quiet hours")
+    quiet_enabled = forms.BooleanField(required=False, label="Hold optional SMS (shipping updates, offers) during quiet hours")
     quiet_start = forms.TimeField(required=False, label="From", widget=forms.TimeInput(attrs={"type": "time"}))
     quiet_end = forms.TimeField(required=False, label="Until", widget=forms.TimeInput(attrs={"type": "time"}))
 

@@ -238,6 +238,7 @@ def customer_actions(order) -> dict[str, bool]:
 NOTIFICATION_TONES = {
     "delivered": "ok", "sent": "ok", "queued": "", "sending": "",
     "bounced": "bad", "failed": "bad", "skipped": "muted", "suppressed": "muted",
+    "superseded": "muted",
 }
 
 

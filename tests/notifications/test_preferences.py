@@ -109,43 +109,7 @@ def test_store_switch_removes_the_review_invitation_from_delivered(shop, commit)
     assert "review" not in message.body.lower()
 
 
-def test_quiet_hours_delay_an_sms_and_not_the_email(shop, sms_outbox, commit, monkeypatch):
-    store, seller, product = shop
-    customer = CustomerFactory(email="ada@example.com", phone="+447700900123", sms_opt_in=True,
-                               time_zone="America/New_York")
-    order = OrderFactory(store=store, customer=customer, lines=[(product, 1)], status="processing")
-    # 03:30 in New York (07:30 UTC): inside the platform's 21:00–08:00 window.
-    night = datetime.datetime(2030, 1, 15, 8, 30, tzinfo=datetime.UTC)
-    monkeypatch.setattr(timezone, "now", lambda: night)
-    with commit():
-        ship(order)
-    email = sent("order.shipped", channel="email").get()
-    sms = sent("order.shipped", channel="sms").get()
-    assert email.status == "sent" and len(emails_to("ada@example.com")) == 1
-    assert sms.status == "queued" and sms_outbox == []
-    assert sms.send_after == datetime.datetime(2030, 1, 15, 13, 0, tzinfo=datetime.UTC)  # 08:00 in New York
-
-    # The sweeper hands it over once the window is over, not before.
-    from notifications.delivery import outbox_sweep
-
-    monkeypatch.setattr(timezone, "now", lambda: night + timedelta(hours=3))
-    assert outbox_sweep()["requeued"] == 0
-    monkeypatch.setattr(timezone, "now", lambda: night + timedelta(hours=4, minutes=31))
-    assert outbox_sweep()["requeued"] == 1
-    sms.refresh_from_db()
-    assert sms.status == "sent" and [m["to"] for m in sms_outbox] == ["+447700900123"]
-
-
-def test_urgent_sms_ignores_quiet_hours(shop, sms_outbox, commit, monkeypatch):
-    store, seller, product = shop
-    customer = CustomerFactory(email="ada@example.com", phone="+447911123456", sms_opt_in=True, time_zone="UTC")
-    monkeypatch.setattr(timezone, "now", lambda: datetime.datetime(2030, 1, 15, 2, 0, tzinfo=datetime.UTC))
-    from .helpers import DECLINED_CARD
-
-    with commit():
-        place({product.pk: 1}, customer=customer, email=customer.email, phone="+447911123456", sms_opt_in=True,
-              card_number=DECLINED_CARD)
-    assert sent("order.payment_failed", channel="sms").get().status == "sent"
+# The quiet-hours rules (what is held, in whose time zone, what is superseded) are in test_quiet_hours.py.
 
 
 def test_quiet_hours_window_math_in_the_users_time_zone():
