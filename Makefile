@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install migrate seed check clean bench
+.PHONY: run test test-clock install migrate seed check clean bench
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ check: install var
 
 test: check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The suite under another clock, e.g. make test-clock CLOCK="2026-12-02 02:30:00" (Debian's faketime).
+test-clock: install var
+	faketime "$(CLOCK)" $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/pipeline.py

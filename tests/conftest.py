@@ -1,4 +1,7 @@
+import datetime
+
 import pytest
+import time_machine
 from django.core.cache import cache
 
 from tests.factories import (  # noqa: F401  (re-exported for tests)
@@ -40,3 +43,15 @@ def product(store):
 @pytest.fixture
 def order(customer, product):
     return OrderFactory(customer=customer, store=product.store, lines=[(product, 2)])
+
+
+# A Wednesday late morning, far from midnight, a weekend and a DST change: tests that compare
+# dates, windows or expiries with "now" run here, whatever the wall clock says (issue 8).
+WEDNESDAY_MORNING = datetime.datetime(2030, 1, 16, 11, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def frozen_clock():
+    """Start the test's clock at WEDNESDAY_MORNING (it ticks on from there); ``.shift()`` moves it."""
+    with time_machine.travel(WEDNESDAY_MORNING, tick=True) as traveller:
+        yield traveller

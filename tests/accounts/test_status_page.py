@@ -48,6 +48,7 @@ def test_new_order_shows_placed_step_lines_totals_and_address(customer_client, o
     assert "Return items" not in body
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_shipped_order_shows_carrier_link_tracking_number_eta_and_checkpoints(customer_client, order, seller):
     order_transition(order=order, to=OrderStatus.PROCESSING, actor=seller)
     eta = timezone.localdate() + datetime.timedelta(days=3)
@@ -129,6 +130,7 @@ def test_on_hold_shows_the_reason(customer_client, order, seller):
     assert 'data-state="on_hold"' in body
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_backordered_order_reads_as_delayed(customer_client, order, seller):
     from orders.services import order_mark_backordered
 

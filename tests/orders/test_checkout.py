@@ -1,5 +1,5 @@
 """orders.checkout.checkout_place: orders per store, stock, backorders, payment outcomes."""
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -144,6 +144,7 @@ def test_cash_on_delivery_goes_to_processing_with_payment_pending():
     assert order.payments.get().method == "cod"
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_backorder_product_goes_below_zero_and_flags_the_order(signal_log):
     product = ProductFactory(stock_on_hand=1, allow_backorder=True, restock_lead_days=10)
 
@@ -160,6 +161,7 @@ def test_backorder_product_goes_below_zero_and_flags_the_order(signal_log):
     assert [kw["expected"] for name, kw in signal_log if name == "order_backordered"] == [expected]
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_in_stock_order_is_not_backordered_and_gets_a_working_day_estimate():
     product = ProductFactory(stock_on_hand=5, allow_backorder=True)
     order = place({product.pk: 5}, shipping_method="express").orders[0]
@@ -265,3 +267,17 @@ def test_card_is_charged_outside_the_transaction_and_refunded_when_stock_runs_ou
     assert Product.objects.get(pk=product.pk).stock_on_hand == 0
     assert len(_SoldOutWhileChargingGateway.refunded) == 1
     assert _SoldOutWhileChargingGateway.refunded[0]["amount"] == Decimal("23.99")
+
+
+def test_an_order_placed_on_friday_evening_skips_the_weekend_in_its_estimate():
+    import time_machine
+
+    product = ProductFactory(stock_on_hand=5)
+    friday_evening = datetime(2030, 1, 18, 18, 0, tzinfo=UTC)  # 18:00 London in January
+    with time_machine.travel(friday_evening, tick=False):
+        express = place({product.pk: 1}, shipping_method="express").orders[0]
+        standard = place({product.pk: 1}).orders[0]
+    express.refresh_from_db()
+    standard.refresh_from_db()
+    assert express.estimated_delivery == date(2030, 1, 22)  # 2 working days: Monday, Tuesday
+    assert standard.estimated_delivery == add_working_days(date(2030, 1, 18), 5) == date(2030, 1, 25)

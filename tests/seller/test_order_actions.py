@@ -76,6 +76,7 @@ def test_hold_with_reason_then_release(seller_client, order):
     assert order.status == OrderStatus.PROCESSING
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_ship_creates_shipment_with_carrier_tracking_and_eta(seller_client, order):
     set_status(order, OrderStatus.PROCESSING)
     eta = timezone.localdate() + datetime.timedelta(days=2)
@@ -166,6 +167,7 @@ def test_cancel_shipped_order_is_refused_and_payment_untouched(seller_client, or
     assert order.payments.get().status == Payment.Status.CAPTURED
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_backorder_with_new_date(seller_client, order):
     expected = timezone.localdate() + datetime.timedelta(days=14)
     response = act(seller_client, order, "backorder", {"backorder-expected": expected.isoformat(),
@@ -176,6 +178,7 @@ def test_backorder_with_new_date(seller_client, order):
     assert order.events.filter(kind=OrderEvent.Kind.BACKORDER).exists()
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_backorder_date_must_be_in_the_future(seller_client, order):
     response = act(seller_client, order, "backorder", {"backorder-expected": timezone.localdate().isoformat()})
     assert response.status_code == 422 and "after today" in response.content.decode()
