@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .bookkeeping import record_batch
@@ -28,7 +28,7 @@ S = Notification.Status
 # visibility timeout (3600 s), so a waiting retry is never redelivered as a duplicate.
 RETRY_BASE_SECONDS = 10
 RETRY_MAX_SECONDS = 600
-SWEEP_AFTER_SECONDS = 120
+SWEEP_AFTER_SECONDS = 60
 SWEEP_BATCH = 500
 
 
@@ -43,13 +43,9 @@ def max_attempts() -> int:
     return max(1, min(8, row.max_attempts if row else 5))
 
 
-def sending_lease_seconds() -> int:
-    return int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 120)) + 60
-
-
 @dataclass
 class Outcome:
-    result: str  # sent | failed | retry | skipped | suppressed | superseded | held | noop | missing
+    result: str  # sent | failed | retry | in_doubt | skipped | suppressed | superseded | held | noop | missing
     countdown: float = 0.0
     error: str = ""
 
@@ -81,6 +77,7 @@ def _message(n: Notification, rendered: Rendered) -> OutgoingMessage:
         text=rendered.text, html=rendered.html, category=n.category, event=n.event, from_name=from_name,
         reply_to=store.get("support_email", "") if n.audience == Audience.CUSTOMER else "",
         user_id=n.recipient_id, url=links.get("inbox", ""), unsubscribe_url=links.get("unsubscribe", ""),
+        message_ref=f"notification-{n.pk}.{n.resends}",
     )
 
 
@@ -94,23 +91,25 @@ def _claim(notification_ids: list[int], now) -> list[Notification]:
     placeholders = ", ".join(["%s"] * len(notification_ids))
     sql = (f'UPDATE "{table}" SET "status" = %s, "claimed_at" = %s, "attempts" = "attempts" + 1, '
            f'"updated_at" = %s WHERE "id" IN ({placeholders}) AND "status" = %s '
-           f'AND ("send_after" IS NULL OR "send_after" <= %s) '
+           f'AND ("send_after" IS NULL OR "send_after" <= %s) AND ("retry_at" IS NULL OR "retry_at" <= %s) '
            f'AND NOT EXISTS (SELECT 1 FROM "{supp}" s WHERE s."channel" = "{table}"."channel" '
            f'AND s."address" = "{table}"."recipient_address") RETURNING {columns}')
     at = connection.ops.adapt_datetimefield_value(now)
-    rows = list(Notification.objects.raw(sql, [S.SENDING, at, at, *notification_ids, S.QUEUED, at]))
+    rows = list(Notification.objects.raw(sql, [S.SENDING, at, at, *notification_ids, S.QUEUED, at, at]))
     return sorted(rows, key=lambda n: n.pk)
 
 
 def _why_not_claimed(notification_id: int, now) -> Outcome:
     row = Notification.objects.filter(pk=notification_id).values(
-        "status", "send_after", "channel", "recipient_address").first()
+        "status", "send_after", "retry_at", "channel", "recipient_address").first()
     if row is None:
         return Outcome("missing")
     if row["status"] != S.QUEUED:
         return Outcome("noop")
     if row["send_after"] and row["send_after"] > now:
         return Outcome("held")  # the sweeper hands it over when the quiet hours end
+    if row["retry_at"] and row["retry_at"] > now:
+        return Outcome("held")  # an early (redelivered) copy of a retry: the backoff is not over
     if Suppression.objects.filter(channel=row["channel"], address=row["recipient_address"]).exists():
         Notification.objects.filter(pk=notification_id, status=S.QUEUED).update(
             status=S.SUPPRESSED, status_reason="Address on the suppression list.", updated_at=now)
@@ -168,76 +167,84 @@ def _send_one(n: Notification, now):
     return rendered, result, error, int((time.perf_counter() - started) * 1000)
 
 
+def _result_rows(n: Notification, rendered, result, error, latency: int, retries: int, done):
+    """What one try did, as (attempt rows, state update, outcome) for bookkeeping.record_batch."""
+    if rendered is None:  # no template could render it: nothing was sent
+        return [], (n.pk, S.SENDING, {
+            "status": S.FAILED, "last_error": f"No template could render this message: {error}"[:4000],
+            "status_reason": "Template error", "updated_at": done}), Outcome("failed", error=str(error))
+    content = {"subject": rendered.subject[:300], "body_text": rendered.text, "body_html": rendered.html,
+               "template_source": rendered.source[:120], "template_fallback": rendered.fallback}
+    if error is None:
+        attempt = DeliveryAttempt(
+            notification_id=n.pk, number=n.attempts, status=DeliveryAttempt.Status.SENT,
+            provider=result.provider, provider_message_id=result.message_id[:200], latency_ms=latency,
+            sms_segments=result.sms_segments, sms_encoding=result.sms_encoding,
+            provider_status=result.provider_status[:64])
+        return [attempt], (n.pk, None, {
+            "status": S.SENT, "sent_at": done, "provider_message_id": result.message_id[:200], "last_error": "",
+            "status_reason": "", "retry_at": None, "updated_at": done, **content}), Outcome("sent")
+    if getattr(error, "ambiguous", False):
+        # The request reached the provider but its answer did not reach us: it may have been sent.
+        # Never a blind retry; in_doubt.resolve_in_doubt asks the provider or resends safely.
+        attempt = DeliveryAttempt(
+            notification_id=n.pk, number=n.attempts, status=DeliveryAttempt.Status.FAILED,
+            provider=error.provider or n.channel, latency_ms=latency, error=f"Outcome unknown: {error}"[:4000])
+        return [attempt], (n.pk, S.SENDING, {
+            "status": S.IN_DOUBT, "last_error": str(error)[:4000], "updated_at": done,
+            "status_reason": "The provider's answer was lost; checking whether it was sent.", **content}), \
+            Outcome("in_doubt", error=str(error))
+    retries = max(retries, n.attempts - 1)  # tries of this row before this one (a sweeper hand-over too)
+    limit = max_attempts() if error.transient else 1
+    will_retry = error.transient and retries + 1 < limit
+    attempt = DeliveryAttempt(
+        notification_id=n.pk, number=n.attempts, status=DeliveryAttempt.Status.FAILED,
+        provider=error.provider or n.channel, latency_ms=latency, error=str(error)[:4000], transient=will_retry)
+    if will_retry:
+        countdown = retry_countdown(retries)
+        return [attempt], (n.pk, S.SENDING, {
+            "status": S.QUEUED, "last_error": str(error)[:4000],
+            "retry_at": done + timezone.timedelta(seconds=countdown), "updated_at": done,
+            "status_reason": f"Retrying after a temporary error (try {retries + 1} failed).", **content}), \
+            Outcome("retry", countdown=countdown, error=str(error))
+    return [attempt], (n.pk, S.SENDING, {
+        "status": S.FAILED, "last_error": str(error)[:4000], "updated_at": done,
+        "status_reason": "Gave up after {} tr{}.".format(retries + 1, "y" if retries == 0 else "ies")
+        if error.transient else "Permanent provider error.", **content}), Outcome("failed", error=str(error))
+
+
+def _deliver_one(pk: int, retries: int) -> Outcome:
+    now = timezone.now()
+    claimed = _claim([pk], now)
+    if not claimed:
+        return _why_not_claimed(pk, now)
+    n = claimed[0]
+    if n.send_after is not None:  # it waited out quiet hours: is it still true?
+        reason = superseded_reason(n)
+        if reason:
+            record_batch(attempts=[], deferred=[], updates=[(n.pk, S.SENDING, {
+                "status": S.SUPERSEDED, "status_reason": reason[:300], "last_error": "", "retry_at": None,
+                "attempts": max(0, n.attempts - 1), "updated_at": now})])
+            return Outcome("superseded")
+    rendered, result, error, latency = _send_one(n, now)
+    attempts, update, outcome = _result_rows(n, rendered, result, error, latency, retries, timezone.now())
+    deferred = result.deferred_rows if result is not None and error is None else []
+    record_batch(attempts=attempts, deferred=deferred, updates=[update])
+    return outcome
+
+
 def notification_deliver_many(*, notification_ids: list[int], retries: int = 0) -> dict[int, Outcome]:
     """Send queued notifications (typically the rows of one event). ``retries``: tries of this
     run that came before. Returns an Outcome per id.
 
-    Database work is batched: one claim for all rows, then one atomic write recording every
-    attempt and final state (bookkeeping.record_batch); providers are called in between, outside
-    any transaction.
+    One row at a time: claimed (queued → sending, one conditional UPDATE), handed to its channel
+    outside any transaction, and recorded (attempt + state, and the in-app inbox row, in one
+    statement) as soon as the provider answers. A worker killed mid-batch therefore leaves at most
+    the one message it was handing over in doubt (status "sending" past its lease), which the
+    sweeper resolves (in_doubt.py); rows it had not reached are still queued.
     """
     ids = sorted({int(pk) for pk in notification_ids})
-    if not ids:
-        return {}
-    now = timezone.now()
-    claimed = _claim(ids, now)
-    outcomes = {pk: _why_not_claimed(pk, now) for pk in set(ids) - {n.pk for n in claimed}}
-    updates = []
-    for n in [n for n in claimed if n.send_after is not None]:  # it waited out quiet hours
-        reason = superseded_reason(n)
-        if reason:
-            updates.append((n.pk, S.SENDING, {"status": S.SUPERSEDED, "status_reason": reason[:300], "last_error": "",
-                                              "retry_at": None, "attempts": max(0, n.attempts - 1),
-                                              "updated_at": now}))
-            outcomes[n.pk] = Outcome("superseded")
-    claimed = [n for n in claimed if n.pk not in outcomes]
-    sends = [(n, *_send_one(n, now)) for n in claimed]
-    done = timezone.now()
-    limit = max_attempts() if any(e is not None and getattr(e, "transient", False) for _, _, _, e, _ in sends) else 1
-
-    attempts = []
-    for n, rendered, result, error, latency in sends:
-        if rendered is None:  # no template could render it: nothing was sent
-            updates.append((n.pk, S.SENDING, {
-                "status": S.FAILED, "last_error": f"No template could render this message: {error}"[:4000],
-                "status_reason": "Template error", "updated_at": done}))
-            outcomes[n.pk] = Outcome("failed", error=str(error))
-            continue
-        content = {"subject": rendered.subject[:300], "body_text": rendered.text, "body_html": rendered.html,
-                   "template_source": rendered.source[:120], "template_fallback": rendered.fallback}
-        if error is None:
-            attempts.append(DeliveryAttempt(
-                notification_id=n.pk, number=n.attempts, status=DeliveryAttempt.Status.SENT,
-                provider=result.provider, provider_message_id=result.message_id[:200], latency_ms=latency,
-                sms_segments=result.sms_segments, sms_encoding=result.sms_encoding,
-                provider_status=result.provider_status[:64]))
-            updates.append((n.pk, None, {
-                "status": S.SENT, "sent_at": done, "provider_message_id": result.message_id[:200], "last_error": "",
-                "status_reason": "", "retry_at": None, "updated_at": done, **content}))
-            outcomes[n.pk] = Outcome("sent")
-            continue
-        will_retry = error.transient and retries + 1 < limit
-        attempts.append(DeliveryAttempt(
-            notification_id=n.pk, number=n.attempts, status=DeliveryAttempt.Status.FAILED,
-            provider=error.provider or n.channel, latency_ms=latency, error=str(error)[:4000], transient=will_retry))
-        if will_retry:
-            countdown = retry_countdown(retries)
-            updates.append((n.pk, S.SENDING, {
-                "status": S.QUEUED, "last_error": str(error)[:4000],
-                "retry_at": done + timezone.timedelta(seconds=countdown), "updated_at": done,
-                "status_reason": f"Retrying after a temporary error (try {retries + 1} failed).", **content}))
-            outcomes[n.pk] = Outcome("retry", countdown=countdown, error=str(error))
-        else:
-            updates.append((n.pk, S.SENDING, {
-                "status": S.FAILED, "last_error": str(error)[:4000], "updated_at": done,
-                "status_reason": "Gave up after {} tr{}.".format(retries + 1, "y" if retries == 0 else "ies")
-                if error.transient else "Permanent provider error.", **content}))
-            outcomes[n.pk] = Outcome("failed", error=str(error))
-
-    deferred = [row for _, _, result, error, _ in sends if result is not None and error is None
-                for row in result.deferred_rows]
-    record_batch(attempts=attempts, deferred=deferred, updates=updates)
-    return outcomes
+    return {pk: _deliver_one(pk, retries) for pk in ids}
 
 
 def notification_deliver(*, notification_id: int, retries: int = 0) -> Outcome:
@@ -252,12 +259,13 @@ def notification_resend(*, notification: Notification, actor=None) -> Notificati
     """
     with transaction.atomic():
         locked = Notification.objects.select_for_update().get(pk=notification.pk)
-        if locked.status in (S.QUEUED, S.SENDING):
+        if locked.status in (S.QUEUED, S.SENDING, S.IN_DOUBT):
             raise ValidationError(f"Notification #{locked.pk} is still {locked.get_status_display().lower()}; "
                                   "wait for it to finish before resending.")
         who = getattr(actor, "get_username", lambda: str(actor or "system"))()
         Notification.objects.filter(pk=locked.pk).update(
             status=S.QUEUED, status_reason=f"Resend requested by {who}.", send_after=None, retry_at=None,
+            resends=F("resends") + 1, attempts=0,
             claimed_at=None, subject="", body_text="", body_html="", template_source="", template_fallback=False,
             updated_at=timezone.now())
         from .outbox import queue_on_commit
@@ -267,31 +275,36 @@ def notification_resend(*, notification: Notification, actor=None) -> Notificati
     return notification
 
 
-def outbox_sweep(*, now=None) -> dict:
-    """Beat task body: re-queue rows left queued (broker down at commit, quiet hours over, retry
-    due) and fail rows whose worker died mid-send (not resent: at most once)."""
-    now = now or timezone.now()
-    stale = now - timezone.timedelta(seconds=SWEEP_AFTER_SECONDS)
-    due = list(Notification.objects.filter(status=S.QUEUED, updated_at__lt=stale)
-               .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
-               .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
-               .order_by("id").values_list("id", flat=True)[:SWEEP_BATCH])
-    if due:
-        # Touch them first so the next sweep leaves them alone while the worker catches up.
-        Notification.objects.filter(pk__in=due).update(updated_at=now)
-    requeued = 0
+def outbox_sweep(*, now=None, budget_seconds: float = 40.0) -> dict:
+    """Beat task body (its own queue, every 20 s): hand over rows left queued (broker down at
+    commit, quiet hours over, retry due), in pages of SWEEP_BATCH until none is left or the time
+    budget is spent, so a backlog of thousands drains in about a minute; and resolve rows in doubt
+    (in_doubt.py) instead of failing them."""
+    from .in_doubt import resolve_all_in_doubt
     from .outbox import dispatch
 
-    try:
-        requeued = dispatch(due)
-    except Exception:
-        log.exception("Sweeper could not queue notifications (broker down?)")
-    lease = now - timezone.timedelta(seconds=sending_lease_seconds())
-    lost = Notification.objects.filter(status=S.SENDING, claimed_at__lt=lease).update(
-        status=S.FAILED, updated_at=now, status_reason="Worker lost while sending",
-        last_error="The worker stopped while handing this message to the provider, so whether it went out is "
-                   "unknown. It was not resent automatically (at most once); use Resend if needed.")
-    return {"requeued": requeued, "lost": lost}
+    now = now or timezone.now()
+    started = time.monotonic()
+    stale = now - timezone.timedelta(seconds=SWEEP_AFTER_SECONDS)
+    requeued, last_id = 0, 0
+    while time.monotonic() - started < budget_seconds:
+        due = list(Notification.objects.filter(status=S.QUEUED, updated_at__lt=stale, id__gt=last_id)
+                   .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
+                   .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+                   .order_by("id").values_list("id", flat=True)[:SWEEP_BATCH])
+        if not due:
+            break
+        last_id = due[-1]
+        try:
+            dispatch(due)
+        except Exception:
+            log.exception("Sweeper could not queue notifications (broker down?)")
+            break
+        # Touch them once handed over, so the next sweep leaves them alone while workers catch up.
+        Notification.objects.filter(pk__in=due, status=S.QUEUED).update(updated_at=now)
+        requeued += len(due)
+    resolved = resolve_all_in_doubt(now=now)
+    return {"requeued": requeued, "in_doubt": resolved}
 
 
 # --- provider callbacks -----------------------------------------------------------------------

@@ -26,6 +26,7 @@ class Notification(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
+        IN_DOUBT = "in_doubt", "Checking with provider"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
         BOUNCED = "bounced", "Bounced"
@@ -62,6 +63,8 @@ class Notification(models.Model):
                                             help_text="The chosen template failed to render; a fallback was used.")
     legal_basis = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    resends = models.PositiveIntegerField(default=0, help_text="Resends asked for by staff or the customer: each "
+                                          "is a new email Message-ID; a resend of a message in doubt keeps it.")
     last_error = models.TextField(blank=True)
     # Provider callbacks find the attempt (DeliveryAttempt.provider_message_id is indexed).
     provider_message_id = models.CharField(max_length=200, blank=True)

@@ -342,21 +342,46 @@ def notification_refresh_queued(*, order, event: str, change: dict | None = None
 
 
 BATCH_SIZE = 10
+# After a failed publish, skip the broker for this long: the request that committed a change must
+# not wait on a dead broker (the rows are in the outbox and the sweeper hands them over).
+BROKER_BACKOFF_SECONDS = 5.0
+_broker_down_until = 0.0
 
 
-def dispatch(ids: list[int]) -> int:
-    """Hand notifications to Celery: one task per batch of ids (one event's rows travel together,
-    so the worker claims and logs them with one commit each instead of one per row)."""
+def dispatch(ids: list[int], *, retry: bool = True) -> int:
+    """Hand notifications to Celery: one task per batch of ids (one event's rows travel together).
+    ``retry=False``: one publish attempt, no reconnect loop (a request must not wait)."""
     from .tasks import deliver, deliver_batch
 
     ids = list(ids)
+    options = {} if retry else {"retry": False}
     for start in range(0, len(ids), BATCH_SIZE):
         chunk = ids[start:start + BATCH_SIZE]
         if len(chunk) == 1:
-            deliver.delay(chunk[0])
+            deliver.apply_async(args=[chunk[0]], **options)
         else:
-            deliver_batch.delay(chunk)
+            deliver_batch.apply_async(args=[chunk], **options)
     return len(ids)
+
+
+def dispatch_quietly(ids: list[int]) -> int:
+    """Publish without waiting on a broker that is away; returns how many were handed over (0 if
+    the broker is down: they stay queued in the outbox and the sweeper hands them over later)."""
+    import logging
+    import time
+
+    global _broker_down_until
+    if not ids:
+        return 0
+    if time.monotonic() < _broker_down_until:
+        return 0
+    try:
+        return dispatch(ids, retry=False)
+    except Exception as exc:
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+        logging.getLogger(__name__).warning("Broker unavailable (%s: %s); %d notification(s) wait in the outbox "
+                                            "for the sweeper", type(exc).__name__, exc, len(ids))
+        return 0
 
 
 def queue_on_commit(ids: list[int]) -> None:
@@ -364,13 +389,5 @@ def queue_on_commit(ids: list[int]) -> None:
     is down the rows stay queued and the sweeper hands them over later: nothing is lost."""
     if not ids:
         return
-
-    def on_commit():
-        try:
-            dispatch(ids)
-        except Exception:
-            import logging
-
-            logging.getLogger(__name__).exception("Could not queue notifications %s; the sweeper will", ids)
-
-    transaction.on_commit(on_commit)
+    ids = list(ids)
+    transaction.on_commit(lambda: dispatch_quietly(ids))

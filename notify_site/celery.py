@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "notify_site.settings.local")
 
@@ -18,6 +18,16 @@ def _close_old_db_connections(sender=None, **kwargs):
         from django.db import close_old_connections
 
         close_old_connections()
+
+
+@worker_process_init.connect
+def _pool_children_finish_their_task_on_sigterm(**kwargs):
+    """systemd (KillMode=control-group) and honcho signal the whole process group. A prefork child
+    would die mid-send on SIGTERM; ignoring it lets the parent's warm shutdown wait for the task
+    in hand and then close the pool. A second signal (cold shutdown) or SIGKILL still stops them."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 @app.task(name="notify_site.ping")

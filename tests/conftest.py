@@ -20,6 +20,16 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _broker_not_marked_down():
+    """A test whose broker was "down" must not make the next test skip publishing."""
+    from notifications import outbox
+
+    outbox._broker_down_until = 0.0
+    yield
+    outbox._broker_down_until = 0.0
+
+
 @pytest.fixture
 def store(db):
     return StoreFactory()

@@ -30,6 +30,9 @@ class OutgoingMessage:
     user_id: int | None = None
     url: str = ""
     unsubscribe_url: str = ""
+    # Stable per notification and resend: the email Message-ID, so a message resent because its
+    # first hand-over is in doubt carries the same id and mail clients show one copy.
+    message_ref: str = ""
     metadata: dict = field(default_factory=dict)
 
 
@@ -46,10 +49,14 @@ class SendResult:
 
 
 class ChannelError(Exception):
-    def __init__(self, message: str, *, transient: bool, provider: str = ""):
+    """``transient``: a retry may succeed. ``ambiguous``: the request reached the provider but its
+    answer was lost (a read timeout), so the message may have gone: never retried blindly."""
+
+    def __init__(self, message: str, *, transient: bool, provider: str = "", ambiguous: bool = False):
         super().__init__(message)
         self.transient = transient
         self.provider = provider
+        self.ambiguous = ambiguous
 
 
 _instances: dict = {}

@@ -12,6 +12,13 @@ from ..events import Category
 from . import ChannelError, OutgoingMessage, SendResult
 
 
+def answer_lost(exc) -> bool:
+    """A read timeout (or a connection dropped mid-answer) after the request was sent."""
+    import requests
+
+    return isinstance(exc, (requests.exceptions.ReadTimeout, requests.exceptions.ChunkedEncodingError))
+
+
 def provider_name() -> str:
     """Short name of the active email backend: "postmark", "locmem", "smtp"…"""
     parts = settings.EMAIL_BACKEND.split(".")
@@ -28,7 +35,10 @@ class EmailChannel:
         from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
         domain = from_address.rpartition("@")[2] or "localhost"
         from_name = message.from_name or parseaddr(settings.DEFAULT_FROM_EMAIL)[0] or settings.SHOP_NAME
-        message_id = make_msgid(idstring=f"n{message.notification_id or 'test'}", domain=domain)
+        if message.message_ref:
+            message_id = f"<{message.message_ref}@{domain}>"
+        else:
+            message_id = make_msgid(idstring=f"n{message.notification_id or 'test'}", domain=domain)
         headers = {"Message-ID": message_id}
         if message.category == Category.MARKETING and message.unsubscribe_url:
             headers["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
@@ -47,6 +57,9 @@ class EmailChannel:
         except AnymailRecipientsRefused as exc:
             raise ChannelError(f"{provider} refused the recipient: {exc}", transient=False, provider=provider) from exc
         except AnymailAPIError as exc:
+            if answer_lost(exc.__cause__):
+                raise ChannelError(f"{provider} did not answer in time: {exc}", transient=True, provider=provider,
+                                   ambiguous=True) from exc
             status = getattr(exc, "status_code", None)
             transient = status is None or status >= 500 or status == 429
             raise ChannelError(f"{provider} API error{f' {status}' if status else ''}: {exc}", transient=transient,
@@ -55,6 +68,9 @@ class EmailChannel:
             raise ChannelError(f"{provider}: {exc}", transient=False, provider=provider) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             raise ChannelError(f"SMTP refused the recipient: {exc}", transient=False, provider=provider) from exc
+        except (TimeoutError, smtplib.SMTPServerDisconnected) as exc:
+            raise ChannelError(f"{provider}: the server stopped answering: {type(exc).__name__}: {exc}",
+                               transient=True, provider=provider, ambiguous=True) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise ChannelError(f"{provider}: {type(exc).__name__}: {exc}", transient=True, provider=provider) from exc
         status = getattr(email, "anymail_status", None)

@@ -8,6 +8,7 @@ import json
 import math
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -55,6 +56,11 @@ class BaseSmsBackend:
     def deliver(self, *, to: str, body: str, message: OutgoingMessage) -> str:
         raise NotImplementedError
 
+    # A backend that can tell whether it sent a message (after a worker died mid-send, or the answer
+    # was lost) implements this: the provider's message id if it has one for this notification,
+    # None if it has none. Backends without a record (console) don't, and the message is resent.
+    find_sent = None
+
 
 _counter = itertools.count(1)
 
@@ -87,6 +93,10 @@ class LocmemBackend(BaseSmsBackend):
                            "status_callback": status_callback_url()})
         return message_id
 
+    def find_sent(self, *, notification_id, to, body, since):
+        with _outbox_lock:
+            return next((m["sid"] for m in outbox if m["notification_id"] == notification_id), None)
+
 
 class FileBackend(BaseSmsBackend):
     """Development: append each SMS as a JSON line to NOTIFY_SMS_FILE_PATH (default var/sms.log)."""
@@ -98,8 +108,24 @@ class FileBackend(BaseSmsBackend):
         path.parent.mkdir(parents=True, exist_ok=True)
         message_id = f"file-{timezone.now():%Y%m%d%H%M%S}-{next(_counter)}"
         with path.open("a") as fh:
-            fh.write(json.dumps({"sid": message_id, "to": to, "body": body, "at": timezone.now().isoformat()}) + "\n")
+            fh.write(json.dumps({"sid": message_id, "to": to, "body": body, "at": timezone.now().isoformat(),
+                                 "notification_id": message.notification_id}) + "\n")
+            fh.flush()
         return message_id
+
+    def find_sent(self, *, notification_id, to, body, since):
+        path = Path(getattr(settings, "NOTIFY_SMS_FILE_PATH", settings.VAR_DIR / "sms.log"))
+        if not path.exists():
+            return None
+        with path.open() as fh:
+            for line in fh:
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue
+                if row.get("notification_id") == notification_id:
+                    return row["sid"]
+        return None
 
 
 class TwilioBackend(BaseSmsBackend):
@@ -131,6 +157,7 @@ class TwilioBackend(BaseSmsBackend):
 
     def deliver(self, *, to, body, message):
         from requests import RequestException
+        from requests.exceptions import ChunkedEncodingError, ReadTimeout
         from twilio.base.exceptions import TwilioException, TwilioRestException
 
         kwargs = {"to": to, "body": body, "status_callback": status_callback_url()}
@@ -149,6 +176,9 @@ class TwilioBackend(BaseSmsBackend):
                 transient = False
             raise ChannelError(f"Twilio {exc.status} (code {exc.code}): {exc.msg}", transient=transient,
                                provider=self.provider) from exc
+        except (ReadTimeout, ChunkedEncodingError) as exc:
+            raise ChannelError(f"Twilio did not answer in time: {type(exc).__name__}: {exc}", transient=True,
+                               provider=self.provider, ambiguous=True) from exc
         except RequestException as exc:
             raise ChannelError(f"Twilio unreachable: {type(exc).__name__}: {exc}", transient=True,
                                provider=self.provider) from exc
@@ -158,3 +188,20 @@ class TwilioBackend(BaseSmsBackend):
             raise ChannelError(f"Twilio error {created.error_code}: {created.error_message}", transient=False,
                                provider=self.provider)
         return created.sid
+
+    def find_sent(self, *, notification_id, to, body, since):
+        """Twilio's Messages API, filtered by recipient, matched on the body and the time the send
+        began (Twilio keeps no id of ours on a message). Raises ChannelError if Twilio can't be asked."""
+        from requests import RequestException
+        from twilio.base.exceptions import TwilioException
+
+        try:
+            recent = self.client().messages.list(to=to, limit=50)  # newest first; queued ones have no DateSent
+        except (TwilioException, RequestException) as exc:
+            raise ChannelError(f"Twilio could not be asked: {exc}", transient=True, provider=self.provider) from exc
+        floor = since - timedelta(minutes=1)
+        for sent in recent:
+            created = getattr(sent, "date_created", None)
+            if sms_normalise(sent.body or "") == body and (created is None or created >= floor):
+                return sent.sid
+        return None

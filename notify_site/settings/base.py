@@ -158,6 +158,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER",
 # before each task, so a broken or CONN_MAX_AGE-expired connection is replaced.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses the broker keeps retrying to reconnect for a while, then exits so its
+# supervisor (systemd Restart=always, bin/supervise under make run) starts a fresh one: never a
+# live process that consumes nothing. Publishing from a request never waits long on a dead broker
+# (notifications.outbox.dispatch_quietly publishes once, without retries).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = env.int("CELERY_BROKER_CONNECTION_MAX_RETRIES", default=30)
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Maintenance (the outbox sweeper) has its own queue: a delivery backlog never delays or expires it.
+CELERY_MAINTENANCE_QUEUE = env("CELERY_MAINTENANCE_QUEUE", default="maintenance")
+CELERY_TASK_ROUTES = {"notifications.sweep_outbox": {"queue": CELERY_MAINTENANCE_QUEUE}}
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -189,10 +200,15 @@ TWILIO_WHATSAPP_FROM = env("TWILIO_WHATSAPP_FROM", default="")
 # ConsoleBackend (development default), FileBackend (var/sms.log) or LocmemBackend (tests).
 NOTIFY_SMS_BACKEND = env("NOTIFY_SMS_BACKEND", default="notifications.channels.sms.ConsoleBackend")
 NOTIFY_SMS_FILE_PATH = env("NOTIFY_SMS_FILE_PATH", default=str(VAR_DIR / "sms.log"))
+# A claimed row still "sending" after this many seconds is in doubt (its worker died): the sweeper
+# resolves it (notifications/in_doubt.py). Every provider call times out well inside it.
+NOTIFY_SEND_LEASE_SECONDS = env.int("NOTIFY_SEND_LEASE_SECONDS", default=30)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+ANYMAIL.setdefault("REQUESTS_TIMEOUT", (3.1, 10))
 CELERY_BEAT_SCHEDULE["notifications.sweep-outbox"] = {
     "task": "notifications.sweep_outbox",
-    "schedule": 60.0,
-    "options": {"expire_seconds": 60},
+    "schedule": 20.0,
+    "options": {"expire_seconds": 20, "queue": CELERY_MAINTENANCE_QUEUE},
 }
 
 # --- Integrations --------------------------------------------------------------------
