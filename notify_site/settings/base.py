@@ -119,8 +119,9 @@ SHOP_NAME = env("SHOP_NAME", default="Notify Market")
 # --- Cache (rate limiting, template cache) -------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    # Django's RedisCache with one redis client per pool instead of one per call (notify_site/cache.py).
-    CACHES = {"default": {"BACKEND": "notify_site.cache.ReusingRedisCache",
+    # Django's RedisCache with one redis client per pool instead of one per call, that serves as a
+    # miss while Redis is away instead of failing the request (notify_site/cache.py).
+    CACHES = {"default": {"BACKEND": "notify_site.cache.ResilientRedisCache",
                           "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
