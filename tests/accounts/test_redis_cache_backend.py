@@ -32,7 +32,7 @@ def test_resilient_cache_serves_misses_while_redis_is_away_and_backs_off():
     assert cache._down_until > time.monotonic()  # not tried again for a few seconds
 
 
-def test_pages_and_sessions_work_with_redis_down_and_rate_limits_fail_closed(client, settings):
+def test_pages_and_sessions_work_with_redis_down_and_rate_limits_fail_closed(db, client, settings):
     from tests.factories import CustomerFactory, OrderFactory
 
     # Changing CACHES resets Django's cache handlers (django.test.signals), so "default" is this one.
