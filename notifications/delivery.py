@@ -285,7 +285,7 @@ def outbox_sweep(*, now=None, budget_seconds: float = 40.0) -> dict:
 
     now = now or timezone.now()
     started = time.monotonic()
-    stale = now - timezone.timedelta(seconds=SWEEP_AFTER_SECONDS)
+    stale = now - timezone.timedelta(seconds=getattr(settings, "NOTIFY_SWEEP_AFTER_SECONDS", SWEEP_AFTER_SECONDS))
     requeued, last_id = 0, 0
     while time.monotonic() - started < budget_seconds:
         due = list(Notification.objects.filter(status=S.QUEUED, updated_at__lt=stale, id__gt=last_id)

@@ -38,3 +38,31 @@ def chromium_path() -> str:
     if not os.path.exists(path):
         missing("no Chromium browser installed (apt-get install chromium)")
     return path
+
+
+def amqp_url() -> str:
+    """RabbitMQ (AMQP_URL, default the machine's guest account on 127.0.0.1:5672)."""
+    url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    parsed = urlparse(url)
+    try:
+        socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 5672), timeout=2).close()
+    except OSError as exc:
+        missing(f"RabbitMQ at {url} is unreachable: {exc}")
+    return url
+
+
+def broker_url(kind: str) -> str:
+    return amqp_url() if kind == "amqp" else redis_url()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_server_binary() -> str:
+    path = shutil.which("redis-server")
+    if not path:
+        missing("no redis-server binary to start a private Redis")
+    return path

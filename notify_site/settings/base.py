@@ -144,6 +144,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Every retry countdown stays well below this (see notifications.tasks).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Opening a channel to publish tries once (redis-py would otherwise retry with backoff for ~2 s):
+# a web request that commits while the broker is away returns at once, and its rows wait in the
+# outbox for the sweeper. The worker's own consumer reconnects per CELERY_BROKER_CONNECTION_MAX_RETRIES.
+CELERY_BROKER_TRANSPORT_OPTIONS["max_retries"] = 0
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -204,6 +208,9 @@ NOTIFY_SMS_FILE_PATH = env("NOTIFY_SMS_FILE_PATH", default=str(VAR_DIR / "sms.lo
 # A claimed row still "sending" after this many seconds is in doubt (its worker died): the sweeper
 # resolves it (notifications/in_doubt.py). Every provider call times out well inside it.
 NOTIFY_SEND_LEASE_SECONDS = env.int("NOTIFY_SEND_LEASE_SECONDS", default=30)
+# The sweeper hands over a queued row once it has waited this long (the broker was away at commit,
+# or its message was lost with a killed worker's prefetch).
+NOTIFY_SWEEP_AFTER_SECONDS = env.int("NOTIFY_SWEEP_AFTER_SECONDS", default=60)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 ANYMAIL.setdefault("REQUESTS_TIMEOUT", (3.1, 10))
 CELERY_BEAT_SCHEDULE["notifications.sweep-outbox"] = {

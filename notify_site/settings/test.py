@@ -8,7 +8,8 @@ ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # TEST_EMAIL_BACKEND lets a live-worker test read the worker process's mail (filebased, EMAIL_FILE_PATH).
 EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
-NOTIFY_SMS_BACKEND = "notifications.channels.sms.LocmemBackend"
+# TEST_SMS_BACKEND lets the fault tests give the worker process a recording provider.
+NOTIFY_SMS_BACKEND = env("TEST_SMS_BACKEND", default="notifications.channels.sms.LocmemBackend")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = False
 if CELERY_RESULT_BACKEND.startswith("file://"):
