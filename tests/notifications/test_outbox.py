@@ -194,3 +194,29 @@ def test_an_address_suppressed_after_queueing_is_not_sent(order, commit):
     assert notification_deliver(notification_id=row.pk).result == "suppressed"
     row.refresh_from_db()
     assert row.status == "suppressed" and mail.outbox == []
+
+
+def test_the_sweeper_drains_a_backlog_of_thousands_in_one_run(order, commit):
+    """The broker was away while 1,200 rows were written: one sweep (a page of 500 at a time)
+    hands them all over, instead of 500 a minute."""
+    template = Notification.objects.create(
+        event="order.on_hold", event_key="backlog-template", audience="customer", recipient_address="x@example.com",
+        channel="email", category="transactional", order=order, status="skipped")
+    rows = []
+    for i in range(1200):
+        template.pk, template.event_key, template.status = None, f"backlog-{i}", "queued"
+        rows.append(Notification(**{f.attname: getattr(template, f.attname)
+                                    for f in Notification._meta.concrete_fields if f.attname != "id"}))
+    Notification.objects.bulk_create(rows)
+    handed = []
+    with mock.patch("notifications.outbox.dispatch", side_effect=lambda ids, **kw: handed.extend(ids)):
+        result = services.outbox_sweep(now=timezone.now() + timedelta(minutes=2))
+    assert result["requeued"] == 1200 and len(set(handed)) == 1200
+
+
+def test_the_sweeper_runs_on_its_own_queue():
+    from django.conf import settings
+
+    assert settings.CELERY_TASK_ROUTES["notifications.sweep_outbox"]["queue"] == "maintenance"
+    entry = settings.CELERY_BEAT_SCHEDULE["notifications.sweep-outbox"]
+    assert entry["options"]["queue"] == "maintenance" and entry["schedule"] <= 20
