@@ -139,6 +139,7 @@ class Payment(models.Model):
     class Method(models.TextChoices):
         CARD = "card", "Card (test gateway)"
         COD = "cod", "Cash on delivery"
+        MANUAL = "manual", "Received by the store"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -98,7 +98,8 @@ def order_transition(*, order: Order, to: str, actor=None, note: str = "", data:
 def payment_set_status(*, payment: Payment, to: str, actor=None, reason: str = "", reference: str = "") -> Payment:
     allowed = {
         Payment.Status.PENDING: {Payment.Status.CAPTURED, Payment.Status.FAILED},
-        Payment.Status.FAILED: {Payment.Status.CAPTURED},
+        # A failed attempt stays failed: money that arrives later is a new Payment row.
+        Payment.Status.FAILED: set(),
         Payment.Status.CAPTURED: {Payment.Status.REFUNDED},
         Payment.Status.REFUNDED: set(),
     }

@@ -22,3 +22,5 @@ shipment_status_changed = Signal()
 shipment_eta_changed = Signal()
 # return_request, order, from_status, to_status, actor, event
 return_status_changed = Signal()
+# order, event (OrderEvent), pay_by (datetime): an unpaid order is reminded before it is cancelled
+order_payment_reminder = Signal()

@@ -16,3 +16,11 @@ def poll_shipment(shipment_id: int):
     from .carriers.polling import shipment_poll
 
     return shipment_poll(shipment_id=shipment_id)
+
+
+@shared_task(name="orders.unpaid_orders_sweep", ignore_result=True)
+def unpaid_orders_sweep():
+    """Beat: remind unpaid card orders before their deadline and cancel them after it."""
+    from .unpaid import unpaid_orders_sweep as sweep
+
+    return sweep()

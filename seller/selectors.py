@@ -1,6 +1,8 @@
 """Reads for the seller dashboard: what may be done to an order now."""
 from orders.models import Order, OrderStatus, Payment, ReturnRequest
 
+from .services import amount_due
+
 # (action, button label, style) in the order they appear on the page.
 ACTION_LABELS = {
     "process": "Confirm & mark processing",
@@ -28,8 +30,7 @@ def available_actions(order: Order) -> dict[str, str]:
     actions = {}
     if order.can_transition_to(OrderStatus.PROCESSING):
         actions["process"] = "Release hold" if status == OrderStatus.ON_HOLD else ACTION_LABELS["process"]
-    if status not in (OrderStatus.CANCELLED, OrderStatus.REFUNDED) and any(
-            p.status in (Payment.Status.PENDING, Payment.Status.FAILED) for p in payments):
+    if amount_due(order, payments) > 0:
         actions["mark_paid"] = ACTION_LABELS["mark_paid"]
     if order.can_transition_to(OrderStatus.ON_HOLD):
         actions["hold"] = ACTION_LABELS["hold"]

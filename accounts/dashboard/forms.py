@@ -17,7 +17,8 @@ class CustomerCancelForm(PlainLabels, forms.Form):
     reason = forms.ChoiceField(choices=CANCEL_REASONS, initial="Changed my mind", label="Why are you cancelling?")
 
     def reason_text(self) -> str:
-        return f"Cancelled by the customer: {self.cleaned_data['reason']}"
+        # Just the reason: messages and the timeline say who cancelled ("Cancelled by you: …").
+        return self.cleaned_data["reason"]
 
 
 class ReturnForm(PlainLabels, forms.Form):

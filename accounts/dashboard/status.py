@@ -224,11 +224,15 @@ def timeline_entries(order, *, audience: str = "customer") -> list[dict]:
 
 
 def customer_actions(order) -> dict[str, bool]:
-    """What the customer may do now: cancel while pending or processing; return after delivery."""
+    """What the customer may do now: pay an unpaid order; cancel while pending or processing; return after delivery."""
     open_returns = [r for r in order.returns.all() if r.status != ReturnRequest.Status.REJECTED]
     returned_line_ids = {line.pk for r in open_returns for line in r.lines.all()}
     returnable = [line for line in order.lines.all() if line.pk not in returned_line_ids]
+    payments = list(order.payments.all())
     return {
+        # Pay now: a pending order with nothing captured and no payment on its way (a declined card).
+        "pay": order.status == OrderStatus.PENDING and not any(
+            p.status in (Payment.Status.CAPTURED, Payment.Status.PENDING) for p in payments),
         "cancel": order.status in (OrderStatus.PENDING, OrderStatus.PROCESSING),
         "return": order.status == OrderStatus.COMPLETED and bool(returnable),
         "returnable_lines": returnable,

@@ -161,6 +161,8 @@ def _build_snapshot(ref: StatusRef) -> dict:
         top = render_to_string("accounts/_order_status_top.html", context)
         body = render_to_string("accounts/_order_status_body.html", context)
     allowed = customer_actions(order)
+    from orders.unpaid import payment_deadline
+    from seller.services import amount_due
     snap = {
         "top": top,
         "body": body,
@@ -174,6 +176,10 @@ def _build_snapshot(ref: StatusRef) -> dict:
             "can_return": allowed["return"],
             "returnable": [(line.pk, f"{line.quantity} × {line.product_name}") for line in allowed["returnable_lines"]],
             "final": order.status in FINAL_STATUSES,
+            "can_pay": allowed["pay"],
+            "amount_due": amount_due(order, list(order.payments.all())),
+            "currency": order.currency,
+            "pay_by": payment_deadline(order) if allowed["pay"] else None,
         },
     }
     return snap
@@ -188,6 +194,8 @@ def _not_modified(request, ref: StatusRef) -> bool:
 
 
 def _live_context(request, ref: StatusRef, snap: dict, **extra) -> dict:
+    from storefront.forms import RetryPaymentForm
+
     from .forms import CANCEL_REASONS, CustomerCancelForm, ReturnForm
 
     meta = snap["meta"]
@@ -203,6 +211,7 @@ def _live_context(request, ref: StatusRef, snap: dict, **extra) -> dict:
         "return_form": extra.pop("return_form", None) or (ReturnForm(returnable=meta["returnable"])
                                                           if meta["can_return"] else None),
         "cancel_reasons": CANCEL_REASONS,
+        "pay_form": extra.pop("pay_form", None) or (RetryPaymentForm(auto_id="pay_%s") if meta.get("can_pay") else None),
         # Overrides the bell's lazy count (context processor) with the one the fingerprint read, so
         # a cached page shows exactly the count in its cache key, and no second query is made.
         **({"inbox_unread": unread} if (unread := _bell_count(request, ref)) is not None else {}),

@@ -69,6 +69,7 @@ def customer_urls(number: str, user) -> dict:
         "live": f"{page}?live=1&k={poll_key(number=number, user=user)}",
         "cancel": reverse("accounts:order_cancel", args=[number]),
         "return": reverse("accounts:order_return", args=[number]),
+        "pay": reverse("accounts:order_pay", args=[number]),
         "back": reverse("accounts:dashboard"),
     }
 
@@ -128,6 +129,14 @@ def order_return(request, number):
     ref = _customer_ref(request, number)
     return actions.request_return(request, ref, actor=request.user, template=STATUS_TEMPLATE,
                                   refetch=lambda: _customer_ref(request, number))
+
+
+@require_POST
+@login_required
+def order_pay(request, number):
+    ref = _customer_ref(request, number)
+    return actions.pay(request, ref, actor=request.user, template=STATUS_TEMPLATE,
+                       refetch=lambda: _customer_ref(request, number))
 
 
 # --- inbox --------------------------------------------------------------------------------

@@ -216,6 +216,19 @@ CELERY_BEAT_SCHEDULE["orders.poll-carriers"] = {
     "options": {"expire_seconds": CARRIER_POLL_EVERY_SECONDS},  # a missed run is skipped, not stacked
 }
 
+# --- Unpaid orders (orders.unpaid) -------------------------------------------------------
+# A card order whose payment failed keeps its stock this many hours, then is cancelled; the
+# customer is reminded this many hours before the deadline.
+UNPAID_ORDER_CANCEL_HOURS = env.float("UNPAID_ORDER_CANCEL_HOURS", default=24.0)
+UNPAID_ORDER_REMINDER_HOURS = env.float("UNPAID_ORDER_REMINDER_HOURS", default=6.0)
+# At most one "payment failed" message per order per this many minutes (every attempt stays on the timeline).
+PAYMENT_FAILED_NOTICE_MINUTES = env.int("PAYMENT_FAILED_NOTICE_MINUTES", default=60)
+CELERY_BEAT_SCHEDULE["orders.unpaid-orders"] = {
+    "task": "orders.unpaid_orders_sweep",
+    "schedule": 300.0,
+    "options": {"expire_seconds": 300},
+}
+
 # Mount the bare one-query baseline view under /bench/. Off unless BENCH_VIEWS=1: only
 # bench/status_page.sh sets it.
 BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)

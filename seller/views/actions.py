@@ -19,6 +19,7 @@ from ..forms import BackorderForm, CancelForm, HoldForm, ReasonForm, ShipForm
 from ..services import (
     ActionNotPossible,
     order_cancel,
+    order_confirm,
     order_refund,
     payment_mark_received,
     shipment_mark_delivered,
@@ -39,8 +40,7 @@ def _valid(form):
 
 def _process(request, order):
     was = order.status
-    order_transition(order=order, to=OrderStatus.PROCESSING, actor=request.user,
-                     note="Hold released" if was == OrderStatus.ON_HOLD else "Confirmed by the seller")
+    order_confirm(order=order, actor=request.user, override_reason=request.POST.get("override_reason", ""))
     return "Hold released: the order is processing again." if was == OrderStatus.ON_HOLD \
         else "Order confirmed and marked processing."
 

@@ -13,6 +13,7 @@ from orders.selectors import DEFAULT_SORT, STORE_SORTS, STORE_TABS, store_order_
 from ..access import seller_required
 from ..forms import BackorderForm, CancelForm, HoldForm, ShipForm
 from ..selectors import available_actions, return_actions
+from ..services import amount_due, needs_payment_override
 
 PAGE_SIZE = 25
 SORT_LABELS = {
@@ -81,6 +82,8 @@ def detail_context(request, order: Order, *, forms: dict | None = None, open_for
     return {
         "order": order,
         "actions": available_actions(order),
+        "process_needs_override": needs_payment_override(order, list(order.payments.all())),
+        "amount_due": amount_due(order, list(order.payments.all())),
         "return_actions": return_actions(order),
         "hold_form": forms.get("hold") or HoldForm(prefix="hold"),
         "cancel_form": forms.get("cancel") or CancelForm(prefix="cancel"),

@@ -143,8 +143,14 @@ def test_urgent_sms_ignores_quiet_hours(shop, sms_outbox, commit, monkeypatch):
     from .helpers import DECLINED_CARD
 
     with commit():
-        place({product.pk: 1}, customer=customer, email=customer.email, phone="+447911123456", sms_opt_in=True,
-              card_number=DECLINED_CARD)
+        order = place({product.pk: 1}, customer=customer, email=customer.email, phone="+447911123456",
+                      sms_opt_in=True, card_number=DECLINED_CARD).orders[0]
+    # A second declined attempt two hours later (past the one-notice-an-hour throttle), at 04:00.
+    monkeypatch.setattr(timezone, "now", lambda: datetime.datetime(2030, 1, 15, 4, 0, tzinfo=datetime.UTC))
+    from orders.checkout import checkout_retry_payment
+
+    with commit():
+        checkout_retry_payment(orders=[order], payment_method="card", card_number=DECLINED_CARD)
     assert sent("order.payment_failed", channel="sms").get().status == "sent"
 
 

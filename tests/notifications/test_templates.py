@@ -194,7 +194,12 @@ def test_real_contexts_have_exactly_the_shape_of_the_sample_templates_are_valida
     customer = CustomerFactory(sms_opt_in=True)
     with commit():
         paid = place({shirt.pk: 1}, customer=customer, email=customer.email).orders[0]
-        place({shirt.pk: 1}, card_number=DECLINED_CARD)
+        declined = place({shirt.pk: 1}, card_number=DECLINED_CARD).orders[0]
+        from orders.checkout import checkout_retry_payment
+        from orders.unpaid import order_payment_remind
+
+        order_payment_remind(order=declined)
+        checkout_retry_payment(orders=[declined], payment_method="card", card_number="4242 4242 4242 4242")
         other = OrderFactory(store=store, lines=[(shirt, 1)])
         order_transition(order=other, to="on_hold", note="Address")
         order_transition(order=other, to="processing")
