@@ -192,6 +192,8 @@ def on_shipment_status_changed(sender, shipment, order, from_status, to_status, 
 def on_shipment_eta_changed(sender, shipment, order, old_eta, new_eta, reason, event, **kwargs):
     if not (old_eta and new_eta and new_eta > old_eta):
         return  # a first estimate or an earlier one is not a delay
+    if shipment.status in (TrackingStatus.OUT_FOR_DELIVERY, TrackingStatus.DELIVERED):
+        return  # "out for delivery, expected today" already says when: never "delayed" next to it
     checkpoint = shipment.tracking_events.order_by("-id").first()
     same_update = checkpoint is not None and abs((event.created_at - checkpoint.received_at).total_seconds()) < 30
     key = f"order.delayed:te{checkpoint.pk}" if same_update else _key("order.delayed", event)

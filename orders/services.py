@@ -134,12 +134,22 @@ def order_mark_backordered(*, order: Order, expected: date | None, actor=None, l
             line.save(update_fields=["is_backordered"])
     locked.is_backordered = True
     locked.backorder_expected = expected
-    locked.save(update_fields=["is_backordered", "backorder_expected", "updated_at"])
+    fields = ["is_backordered", "backorder_expected", "updated_at"]
+    if expected is not None:
+        # Delivery can't come before the stock: the estimate starts from the restock date.
+        from .checkout import estimate_delivery
+
+        moved = estimate_delivery(method=locked.shipping_method, start=expected)
+        if locked.estimated_delivery is None or moved > locked.estimated_delivery:
+            locked.estimated_delivery = moved
+            fields.append("estimated_delivery")
+    locked.save(update_fields=fields)
     event = order_event_add(order=locked, kind=OrderEvent.Kind.BACKORDER, actor=actor, note=note,
                             data={"expected": expected.isoformat() if expected else None,
                                   "line_ids": [line.pk for line in lines]})
     signals.order_backordered.send(sender=Order, order=locked, lines=lines, expected=expected, event=event)
     order.is_backordered, order.backorder_expected = True, expected
+    order.estimated_delivery = locked.estimated_delivery
     return locked
 
 

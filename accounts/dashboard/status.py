@@ -6,6 +6,7 @@ checkpoints, events and returns prefetched): no queries of their own.
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from seller.templatetags.dashboard_tags import money
@@ -79,6 +80,8 @@ def _delay(order, shipment) -> str:
         latest = next(iter(shipment.tracking_events.all()), None)
         message = f": {latest.message}" if latest and latest.message else "."
         return f"The carrier reported a problem{message}"
+    if shipment and shipment.status == TrackingStatus.OUT_FOR_DELIVERY:
+        return ""  # the carrier expects it today: whatever the old estimate said, it is not "delayed" now
     if shipment and not shipment.is_final:
         for event in reversed(order.events.all()):
             old, new = event.data.get("old_eta"), event.data.get("new_eta")
@@ -123,7 +126,8 @@ def order_progress(order) -> Progress:
         return Progress("on_hold", "On hold", detail, steps, eta, "warn")
     if status == OrderStatus.COMPLETED:
         when = shipment.delivered_at if shipment and shipment.delivered_at else None
-        detail = f"Delivered on {when:%A %-d %B}." if when else "Your order has been delivered."
+        # In the viewer's time zone (the current one), as the timeline shows it.
+        detail = f"Delivered on {timezone.localtime(when):%A %-d %B}." if when else "Your order has been delivered."
         return Progress("normal", "Delivered", detail, steps, None, "ok")
     if status == OrderStatus.PENDING:
         payments = list(order.payments.all())

@@ -151,13 +151,15 @@ def _snapshot(ref: StatusRef) -> dict:
 
 def _build_snapshot(ref: StatusRef) -> dict:
     order = order_with_details(Order(pk=ref.fp["id"]))
-    context = {
-        "order": order,
-        "progress": order_progress(order),
-        "timeline": timeline_entries(order, audience="customer"),
-        "notifications": notification_rows(notifications_for_order(order, audience="customer"), audience="customer"),
-    }
     with timezone.override(ref.tz):
+        # The headline's dates are read in the viewer's zone, like the timeline's.
+        context = {
+            "order": order,
+            "progress": order_progress(order),
+            "timeline": timeline_entries(order, audience="customer"),
+            "notifications": notification_rows(notifications_for_order(order, audience="customer"),
+                                               audience="customer"),
+        }
         top = render_to_string("accounts/_order_status_top.html", context)
         body = render_to_string("accounts/_order_status_body.html", context)
     allowed = customer_actions(order)
