@@ -24,3 +24,15 @@ def unpaid_orders_sweep():
     from .unpaid import unpaid_orders_sweep as sweep
 
     return sweep()
+
+
+@shared_task(name="orders.demo_keep_moving", ignore_result=True)
+def demo_keep_moving():
+    """Beat, while DEMO_LIVE is on (`make run`): keep simulated parcels on their way."""
+    from django.conf import settings
+
+    if not settings.DEMO_LIVE:
+        return []
+    from .demo import demo_keep_moving as keep_moving
+
+    return keep_moving()
