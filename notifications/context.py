@@ -278,7 +278,8 @@ def _checkpoint(subject: Subject) -> dict | None:
 
 def _refund(subject: Subject) -> dict:
     order, payment = subject.order, subject.payment
-    paid = payment is not None and payment.status in (Payment.Status.CAPTURED, Payment.Status.REFUNDED)
+    paid = payment is not None and payment.status in (Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED,
+                                                      Payment.Status.REFUNDED)
     if not paid:
         return {"amount": money(0, order.currency), "method": payment.get_method_display() if payment else "",
                 "timeframe": "nothing was charged, so there is nothing to refund", "due": False}

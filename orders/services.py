@@ -95,12 +95,16 @@ def order_transition(*, order: Order, to: str, actor=None, note: str = "", data:
 
 
 @transaction.atomic
-def payment_set_status(*, payment: Payment, to: str, actor=None, reason: str = "", reference: str = "") -> Payment:
+def payment_set_status(*, payment: Payment, to: str, actor=None, reason: str = "", reference: str = "",
+                       refunded_amount=None) -> Payment:
+    """Move a payment on. ``refunded_amount`` (refunds): the total given back so far; a full
+    refund without it refunds the whole amount."""
     allowed = {
         Payment.Status.PENDING: {Payment.Status.CAPTURED, Payment.Status.FAILED},
         # A failed attempt stays failed: money that arrives later is a new Payment row.
         Payment.Status.FAILED: set(),
-        Payment.Status.CAPTURED: {Payment.Status.REFUNDED},
+        Payment.Status.CAPTURED: {Payment.Status.REFUNDED, Payment.Status.PARTIALLY_REFUNDED},
+        Payment.Status.PARTIALLY_REFUNDED: {Payment.Status.REFUNDED, Payment.Status.PARTIALLY_REFUNDED},
         Payment.Status.REFUNDED: set(),
     }
     locked = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -112,7 +116,10 @@ def payment_set_status(*, payment: Payment, to: str, actor=None, reason: str = "
         locked.failure_reason = reason[:200]
     if reference:
         locked.reference = reference
-    locked.save(update_fields=["status", "failure_reason", "reference", "updated_at"])
+    if to in (Payment.Status.REFUNDED, Payment.Status.PARTIALLY_REFUNDED):
+        locked.refunded_amount = locked.amount if refunded_amount is None and to == Payment.Status.REFUNDED \
+            else refunded_amount
+    locked.save(update_fields=["status", "failure_reason", "reference", "refunded_amount", "updated_at"])
     event = order_event_add(order=locked.order, kind=OrderEvent.Kind.PAYMENT, actor=actor, from_status=current,
                             to_status=to, note=reason,
                             data={"payment_id": locked.pk, "method": locked.method, "amount": str(locked.amount)})
@@ -282,10 +289,16 @@ def return_set_status(*, return_request: ReturnRequest, to: str, actor=None, not
     current = locked.status
     if to not in ReturnRequest.TRANSITIONS[current]:
         raise TransitionNotAllowed(current, to, what="return")
+    if to == ReturnRequest.Status.APPROVED:
+        address = (locked.order.store.return_address or "").strip()
+        if not address:
+            raise ValueError("Add your store's return address (Branding) before approving a return: "
+                             "the customer needs to know where to send it.")
+        locked.return_address = address
     locked.status = to
     if to == ReturnRequest.Status.REJECTED:
         locked.rejection_reason = note[:200]
-    locked.save(update_fields=["status", "rejection_reason", "updated_at"])
+    locked.save(update_fields=["status", "rejection_reason", "return_address", "updated_at"])
     event = order_event_add(order=locked.order, kind=OrderEvent.Kind.RETURN, actor=actor, from_status=current,
                             to_status=to, note=note, data={"return_id": locked.pk, "number": locked.number})
     signals.return_status_changed.send(sender=ReturnRequest, return_request=locked, order=locked.order,

@@ -9,12 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.services import stock_release
-from orders.models import Order, OrderStatus, Payment, Shipment, TrackingStatus
+from orders.models import Order, OrderStatus, Payment, ReturnRequest, Shipment, TrackingStatus
 from orders.services import (
     TrackingUpdate,
     TransitionNotAllowed,
     order_transition,
     payment_set_status,
+    return_set_status,
     shipment_record_tracking,
 )
 
@@ -85,12 +86,16 @@ def order_refund(*, order: Order, actor, reason: str = "") -> Order:
                             data=refund)
 
 
+# Money that arrived (a refund later gives some back, but the order is not "due" again).
+PAID_STATUSES = (Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED, Payment.Status.REFUNDED)
+
+
 def amount_due(order: Order, payments=None) -> Decimal:
     """What is still to be paid: the total less captured payments (0 for a cancelled or refunded order)."""
     if order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
         return Decimal("0.00")
     payments = list(order.payments.all()) if payments is None else payments
-    paid = sum((p.amount for p in payments if p.status == Payment.Status.CAPTURED), start=Decimal("0.00"))
+    paid = sum((p.amount for p in payments if p.status in PAID_STATUSES), start=Decimal("0.00"))
     return max(order.total - paid, Decimal("0.00"))
 
 
@@ -171,3 +176,46 @@ def shipment_mark_delivered(*, order: Order, actor) -> Shipment:
     )
     shipment.refresh_from_db()
     return shipment
+
+
+def return_refund(*, return_request: ReturnRequest, actor) -> ReturnRequest:
+    """Refund a received return: the money goes back through the gateway, the items go back in stock.
+
+    The gateway call (network) runs before the transaction; if it refuses, nothing is saved. A
+    card payment is refunded through its gateway; money taken outside it (cash on delivery,
+    received by the store) is recorded as given back by the store.
+    """
+    from orders.payments import get_gateway
+
+    rr = ReturnRequest.objects.select_related("order").get(pk=return_request.pk)
+    if ReturnRequest.Status.REFUNDED not in ReturnRequest.TRANSITIONS[rr.status]:
+        raise TransitionNotAllowed(rr.status, ReturnRequest.Status.REFUNDED, what="return")
+    order = rr.order
+    payment = (order.payments.filter(status__in=[Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED])
+               .order_by("-created_at", "-id").first())
+    if payment is None:
+        raise ActionNotPossible("There is no captured payment on this order to refund.")
+    amount = min(rr.refund_amount, payment.amount - payment.refunded_amount)
+    if amount <= 0:
+        raise ActionNotPossible("This payment has already been refunded in full.")
+    reference = ""
+    if payment.method == Payment.Method.CARD:
+        result = get_gateway().refund(reference=payment.reference, amount=amount, currency=order.currency)
+        if result.status != "refunded":
+            raise ActionNotPossible(f"The payment gateway refused the refund: {result.error or result.status}.")
+        reference = result.reference
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        total = locked.refunded_amount + amount
+        to = Payment.Status.REFUNDED if total >= locked.amount else Payment.Status.PARTIALLY_REFUNDED
+        payment_set_status(payment=locked, to=to, actor=actor, refunded_amount=total,
+                           reason=f"Return {rr.number}: {order.currency} {amount} refunded"
+                                  + (f" ({reference})" if reference else ""))
+        for line in rr.lines.filter(product__isnull=False):
+            stock_release(product_id=line.product_id, quantity=line.quantity)
+        if rr.refund_amount != amount:
+            ReturnRequest.objects.filter(pk=rr.pk).update(refund_amount=amount)
+            rr.refund_amount = amount
+        return return_set_status(return_request=rr, to=ReturnRequest.Status.REFUNDED, actor=actor,
+                                 note=f"Refunded {order.currency} {amount} to {payment.get_method_display()}; "
+                                      f"items restocked")

@@ -79,3 +79,23 @@ def pay(request, ref: StatusRef, *, actor, template: str, refetch):
     else:
         flash = "Thank you: your payment went through. Your order is being prepared."
     return respond(request, ref, template=template, refetch=refetch, flash=flash)
+
+
+def feedback(request, ref: StatusRef, *, actor, template: str, refetch):
+    """The feedback form of a delivered order (rating 1–5 and a comment; editable for a while)."""
+    from orders.feedback import FeedbackNotAllowed, order_feedback_save
+
+    from .forms import FeedbackForm
+
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        return respond(request, ref, template=template, refetch=refetch, error=_form_errors(form),
+                       open_form="review", feedback_form=form)
+    order = Order.objects.get(pk=ref.fp["id"])
+    try:
+        order_feedback_save(order=order, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"],
+                            actor=actor)
+    except FeedbackNotAllowed as exc:
+        return respond(request, ref, template=template, refetch=refetch, error=str(exc))
+    return respond(request, ref, template=template, refetch=refetch,
+                   flash="Thank you for your feedback: the shop can see it now.")

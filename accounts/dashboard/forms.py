@@ -21,6 +21,14 @@ class CustomerCancelForm(PlainLabels, forms.Form):
         return self.cleaned_data["reason"]
 
 
+class FeedbackForm(PlainLabels, forms.Form):
+    rating = forms.TypedChoiceField(choices=[(n, str(n)) for n in range(5, 0, -1)], coerce=int,
+                                    widget=forms.RadioSelect, label="Your rating (5 is best)",
+                                    error_messages={"required": "Choose a rating from 1 to 5."})
+    comment = forms.CharField(required=False, max_length=2000, label="Anything to tell the shop? (optional)",
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class ReturnForm(PlainLabels, forms.Form):
     lines = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, label="Items to return",
                                       error_messages={"required": "Choose at least one item to return."})

@@ -232,8 +232,19 @@ def customer_actions(order) -> dict[str, bool]:
     open_returns = [r for r in order.returns.all() if r.status != ReturnRequest.Status.REJECTED]
     returned_line_ids = {line.pk for r in open_returns for line in r.lines.all()}
     returnable = [line for line in order.lines.all() if line.pk not in returned_line_ids]
+    from orders.feedback import feedback_editable
+    from orders.models import OrderFeedback
+
     payments = list(order.payments.all())
+    try:
+        feedback = order.feedback
+    except OrderFeedback.DoesNotExist:
+        feedback = None
     return {
+        # Feedback: once the order is delivered; the customer may change it for a while.
+        "review": order.status == OrderStatus.COMPLETED and feedback_editable(feedback),
+        "feedback": ({"rating": feedback.rating, "comment": feedback.comment,
+                      "editable": feedback_editable(feedback)} if feedback is not None else None),
         # Pay now: a pending order with nothing captured and no payment on its way (a declined card).
         "pay": order.status == OrderStatus.PENDING and not any(
             p.status in (Payment.Status.CAPTURED, Payment.Status.PENDING) for p in payments),

@@ -182,6 +182,8 @@ def _build_snapshot(ref: StatusRef) -> dict:
             "amount_due": amount_due(order, list(order.payments.all())),
             "currency": order.currency,
             "pay_by": payment_deadline(order) if allowed["pay"] else None,
+            "can_review": allowed["review"],
+            "feedback": allowed["feedback"],
         },
     }
     return snap
@@ -198,7 +200,7 @@ def _not_modified(request, ref: StatusRef) -> bool:
 def _live_context(request, ref: StatusRef, snap: dict, **extra) -> dict:
     from storefront.forms import RetryPaymentForm
 
-    from .forms import CANCEL_REASONS, CustomerCancelForm, ReturnForm
+    from .forms import CANCEL_REASONS, CustomerCancelForm, FeedbackForm, ReturnForm
 
     meta = snap["meta"]
     return {
@@ -213,6 +215,8 @@ def _live_context(request, ref: StatusRef, snap: dict, **extra) -> dict:
         "return_form": extra.pop("return_form", None) or (ReturnForm(returnable=meta["returnable"])
                                                           if meta["can_return"] else None),
         "cancel_reasons": CANCEL_REASONS,
+        "feedback_form": extra.pop("feedback_form", None) or (
+            FeedbackForm(initial=meta["feedback"] or {}) if meta.get("can_review") else None),
         "pay_form": extra.pop("pay_form", None) or (RetryPaymentForm(auto_id="pay_%s") if meta.get("can_pay") else None),
         # Overrides the bell's lazy count (context processor) with the one the fingerprint read, so
         # a cached page shows exactly the count in its cache key, and no second query is made.

@@ -70,6 +70,7 @@ def customer_urls(number: str, user) -> dict:
         "cancel": reverse("accounts:order_cancel", args=[number]),
         "return": reverse("accounts:order_return", args=[number]),
         "pay": reverse("accounts:order_pay", args=[number]),
+        "feedback": reverse("accounts:order_feedback", args=[number]),
         "back": reverse("accounts:dashboard"),
     }
 
@@ -137,6 +138,14 @@ def order_pay(request, number):
     ref = _customer_ref(request, number)
     return actions.pay(request, ref, actor=request.user, template=STATUS_TEMPLATE,
                        refetch=lambda: _customer_ref(request, number))
+
+
+@require_POST
+@login_required
+def order_feedback(request, number):
+    ref = _customer_ref(request, number)
+    return actions.feedback(request, ref, actor=request.user, template=STATUS_TEMPLATE,
+                            refetch=lambda: _customer_ref(request, number))
 
 
 # --- inbox --------------------------------------------------------------------------------

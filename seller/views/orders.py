@@ -109,3 +109,14 @@ def render_detail(request, order: Order, *, status: int = 200, **kwargs):
 @seller_required
 def order_detail(request, number):
     return render_detail(request, get_store_order(request, number))
+
+
+@require_GET
+@seller_required
+def feedback_list(request):
+    """What customers said about the store's delivered orders, newest first."""
+    from orders.feedback import store_feedback
+
+    page = Paginator(store_feedback(store=request.store), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "seller/feedback.html", {"page": page, "feedback": page.object_list,
+                                                    "section": "feedback"})

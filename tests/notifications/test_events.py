@@ -313,8 +313,9 @@ def test_return_lifecycle_messages(paid_order, seller, customer_sms, commit):
     seller_requested = only_email_to("seller@linen.example", "return.requested")
     assert rr.number in seller_requested.subject and "Too small" in seller_requested.body
 
-    rr.return_address = "Linen & Co Returns, 2 Dock Road, Bristol"
-    rr.save(update_fields=["return_address"])
+    store = paid_order.store
+    store.return_address = "Linen & Co Returns, 2 Dock Road, Bristol"
+    store.save(update_fields=["return_address"])
     with commit():
         return_set_status(return_request=rr, to="approved", actor=seller)
     approved = only_email_to("ada@example.com", "return.approved")

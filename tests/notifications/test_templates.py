@@ -212,6 +212,8 @@ def test_real_contexts_have_exactly_the_shape_of_the_sample_templates_are_valida
         track(shipment, "out_for_delivery")
         track(shipment, "delivered")
         rr = return_request_create(order=Order.objects.get(pk=paid.pk), lines=list(paid.lines.all()), reason="Big")
+        rr.order.store.return_address = "Returns, 2 Dock Road, Bristol"
+        rr.order.store.save(update_fields=["return_address"])
         for to in ("approved", "received", "refunded"):
             return_set_status(return_request=rr, to=to)
     settings.PAYMENT_GATEWAY = "tests.notifications.test_events.PendingGateway"

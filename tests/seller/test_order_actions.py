@@ -27,7 +27,7 @@ def set_status(order, status):
 
 def pay(order):
     """The factory's card payment, captured (what checkout does for a card that goes through)."""
-    Payment.objects.filter(order=order).update(status=Payment.Status.CAPTURED)
+    Payment.objects.filter(order=order).update(status=Payment.Status.CAPTURED, reference="test_ch_factory")
 
 
 def test_detail_shows_lines_customer_payment_and_timeline(seller_client, order):
@@ -231,6 +231,9 @@ def test_htmx_refusal_returns_the_panel_with_422(seller_client, order):
 
 @pytest.fixture
 def return_request(order, customer):
+    pay(order)
+    order.store.return_address = "Returns, 2 Dock Road, Bristol"
+    order.store.save(update_fields=["return_address"])
     set_status(order, OrderStatus.COMPLETED)
     return return_request_create(order=order, lines=order.lines.all(), reason="Too big", actor=customer)
 
