@@ -74,3 +74,36 @@ def test_declined_card_email_link_pay_on_status_page_seller_told_ok_to_ship(live
     assert seller_page.get_by_test_id("order-status").inner_text() == "Processing"
     assert "Nothing due." in seller_page.get_by_test_id("amount-due").inner_text()
     assert seller_page.get_by_test_id("action-mark_paid").count() == 0
+
+
+def test_delivered_review_link_feedback_saved_seller_sees_it(live_server, new_page, screenshot, shop):
+    from orders.models import Order
+    from tests.notifications.helpers import ship, track
+
+    shopper = new_page()
+    number = checkout_with_card(shopper, live_server.url, shop["product"], email="reviewer@example.com")
+    order = Order.objects.get(number=number)
+    shipment = ship(order)
+    track(shipment, "delivered", message="Delivered to your safe place")
+    delivered = next(m for m in mail.outbox if m.to == ["reviewer@example.com"] and "delivered" in m.subject.lower())
+    link = re.search(r"https?://[^\s\"'<>]+/o/[^\s\"'<>]+#review", delivered.body).group(0)
+
+    guest = new_page(viewport={"width": 390, "height": 844})
+    guest.goto(f"{live_server.url}{_path_of(link)}")
+    form = guest.get_by_test_id("feedback-form")
+    assert form.is_visible()
+    form.locator("input[name=rating][value='4']").check()
+    form.locator("textarea[name=comment]").fill("Sturdy and light, arrived early.")
+    screenshot(guest, "status-page-feedback")
+    guest.get_by_test_id("feedback-submit").click()
+    guest.get_by_test_id("flash").wait_for()
+    assert "4 / 5" in guest.get_by_test_id("feedback-given").inner_text()
+
+    seller_page = new_page()
+    login(seller_page, live_server.url, shop["seller"])
+    seller_page.goto(f"{live_server.url}/seller/orders/{number}/")
+    assert "Sturdy and light" in seller_page.get_by_test_id("order-feedback").inner_text()
+    seller_page.click("nav.subnav >> text=Feedback")
+    row = seller_page.get_by_test_id("feedback-row").first
+    assert number in row.inner_text() and "4 / 5" in row.inner_text()
+    screenshot(seller_page, "seller-feedback")
