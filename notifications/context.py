@@ -27,8 +27,9 @@ REFUND_TIMEFRAME = {
 }
 # Event-specific sections: a template may only use what its event provides.
 SHIPMENT_EVENTS = {"order.shipped", "shipment.in_transit", "shipment.out_for_delivery", "shipment.delivered",
-                   "order.delayed"}
-CHECKPOINT_EVENTS = {"shipment.in_transit", "shipment.out_for_delivery", "shipment.delivered", "order.delayed"}
+                   "order.delayed", "shipment.returned"}
+CHECKPOINT_EVENTS = {"shipment.in_transit", "shipment.out_for_delivery", "shipment.delivered", "order.delayed",
+                     "shipment.returned"}
 REFUND_EVENTS = {"order.cancelled", "order.refunded"}
 # The keys of ``change`` per event (always present, "" when unknown).
 CHANGE_KEYS = {
@@ -44,6 +45,7 @@ CHANGE_KEYS = {
     "shipment.in_transit": (),
     "shipment.out_for_delivery": (),
     "shipment.delivered": ("review_invite",),
+    "shipment.returned": (),
     "order.delayed": ("old_eta", "new_eta", "reason"),
     "order.cancelled": ("cancelled_by", "reason"),
     "order.refunded": ("note",),

@@ -102,6 +102,9 @@ EVENTS: dict[str, EventDef] = {
                  must_carry="expected today, carrier"),
         EventDef("shipment.delivered", "Delivered", T, (E, S, I), (E, I),
                  must_carry="delivered confirmation, review invitation (store switch); seller: order completed"),
+        EventDef("shipment.returned", "Parcel returned to sender", T, (E, I), (E, I),
+                 must_carry="that the parcel came back to the shop, the carrier's reason, what happens next; "
+                            "seller: reship, refund or cancel"),
         EventDef("order.delayed", "Delivery delayed", T, (E, S, I), (E, I),
                  must_carry="old and new ETA, reason where known"),
         EventDef("order.cancelled", "Order cancelled", T, (E, I), (E, I),

@@ -164,7 +164,18 @@ SHIPMENT_EVENT = {
     TrackingStatus.OUT_FOR_DELIVERY: "shipment.out_for_delivery",
     TrackingStatus.DELIVERED: "shipment.delivered",
     TrackingStatus.EXCEPTION: "order.delayed",
+    TrackingStatus.RETURNED: "shipment.returned",
 }
+
+
+@receiver(signals.shipment_created, dispatch_uid="notifications.shipment_created")
+def on_shipment_created(sender, shipment, order, event, reship=False, **kwargs):
+    """A reship (the first parcel came back): "shipped" again with the new tracking. A first
+    shipment is announced by the order's move to shipped instead."""
+    if not reship:
+        return
+    subject = load_subject(order, "order.shipped", shipment=shipment)
+    notification_enqueue(event="order.shipped", event_key=_key("order.shipped", event), order=order, subject=subject)
 
 
 @receiver(signals.shipment_status_changed, dispatch_uid="notifications.shipment_status_changed")

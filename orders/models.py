@@ -37,7 +37,8 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     S.PENDING: frozenset({S.PROCESSING, S.ON_HOLD, S.CANCELLED}),
     S.PROCESSING: frozenset({S.SHIPPED, S.ON_HOLD, S.CANCELLED, S.REFUNDED}),
     S.ON_HOLD: frozenset({S.PROCESSING, S.CANCELLED, S.REFUNDED}),
-    S.SHIPPED: frozenset({S.COMPLETED}),
+    # Cancelled or refunded only when the parcel came back (orders.services.parcel_came_back).
+    S.SHIPPED: frozenset({S.COMPLETED, S.CANCELLED, S.REFUNDED}),
     S.COMPLETED: frozenset({S.REFUNDED}),
     S.CANCELLED: frozenset({S.REFUNDED}),
     S.REFUNDED: frozenset(),

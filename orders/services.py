@@ -65,6 +65,12 @@ def _lock(order: Order) -> Order:
     return Order.objects.select_for_update().get(pk=order.pk)
 
 
+def parcel_came_back(order: Order) -> bool:
+    """The order's latest shipment was returned to sender (it can be reshipped, refunded or cancelled)."""
+    latest = Shipment.objects.filter(order_id=order.pk).order_by("-shipped_at", "-id").first()
+    return latest is not None and latest.status == TrackingStatus.RETURNED
+
+
 @transaction.atomic
 def order_transition(*, order: Order, to: str, actor=None, note: str = "", data: dict | None = None,
                      at_checkout: bool = False) -> Order:
@@ -73,6 +79,9 @@ def order_transition(*, order: Order, to: str, actor=None, note: str = "", data:
     locked = _lock(order)
     current = locked.status
     if to not in ORDER_TRANSITIONS[current]:
+        raise TransitionNotAllowed(current, to)
+    if current == OrderStatus.SHIPPED and to != OrderStatus.COMPLETED and not parcel_came_back(locked):
+        # Shipped orders are cancelled or refunded only when the parcel came back to the shop.
         raise TransitionNotAllowed(current, to)
     locked.status = to
     update_fields = ["status", "updated_at"]
@@ -163,9 +172,13 @@ def order_mark_backordered(*, order: Order, expected: date | None, actor=None, l
 @transaction.atomic
 def shipment_create(*, order: Order, carrier: str, tracking_number: str, carrier_name: str = "",
                     tracking_url: str = "", eta: date | None = None, actor=None) -> Shipment:
-    """Create a shipment and move the order to shipped (one timeline row each)."""
+    """Create a shipment and move the order to shipped (one timeline row each).
+
+    A shipped order whose parcel came back (returned to sender) can be reshipped: a new shipment,
+    the order stays shipped, and the customer is told it is on its way again."""
     locked = _lock(order)
-    if OrderStatus.SHIPPED not in ORDER_TRANSITIONS[locked.status]:
+    reship = locked.status == OrderStatus.SHIPPED and parcel_came_back(locked)
+    if not reship and OrderStatus.SHIPPED not in ORDER_TRANSITIONS[locked.status]:
         raise TransitionNotAllowed(locked.status, OrderStatus.SHIPPED)
     if not tracking_url:
         from .carriers import tracking_url_for
@@ -176,9 +189,12 @@ def shipment_create(*, order: Order, carrier: str, tracking_number: str, carrier
         locked.estimated_delivery = eta
         locked.save(update_fields=["estimated_delivery", "updated_at"])
     event = order_event_add(order=locked, kind=OrderEvent.Kind.SHIPMENT, actor=actor,
-                            note=f"{shipment.carrier_name} {shipment.tracking_number}",
-                            data={"shipment_id": shipment.pk, "eta": eta.isoformat() if eta else None})
-    signals.shipment_created.send(sender=Shipment, shipment=shipment, order=locked, event=event)
+                            note=f"{'Reshipped: ' if reship else ''}{shipment.carrier_name} {shipment.tracking_number}",
+                            data={"shipment_id": shipment.pk, "eta": eta.isoformat() if eta else None,
+                                  "reship": reship})
+    signals.shipment_created.send(sender=Shipment, shipment=shipment, order=locked, event=event, reship=reship)
+    if reship:
+        return shipment
     order_transition(order=locked, to=OrderStatus.SHIPPED, actor=actor,
                      note=f"Shipped with {shipment.carrier_name}, tracking {shipment.tracking_number}",
                      data={"shipment_id": shipment.pk})

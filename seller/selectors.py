@@ -1,5 +1,5 @@
 """Reads for the seller dashboard: what may be done to an order now."""
-from orders.models import Order, OrderStatus, Payment, ReturnRequest
+from orders.models import Order, OrderStatus, Payment, ReturnRequest, TrackingStatus
 
 from .services import amount_due
 
@@ -34,15 +34,22 @@ def available_actions(order: Order) -> dict[str, str]:
         actions["mark_paid"] = ACTION_LABELS["mark_paid"]
     if order.can_transition_to(OrderStatus.ON_HOLD):
         actions["hold"] = ACTION_LABELS["hold"]
+    shipments = list(order.shipments.all())  # prefetched, newest first
+    came_back = status == OrderStatus.SHIPPED and bool(shipments) and shipments[0].status == TrackingStatus.RETURNED
     if order.can_transition_to(OrderStatus.SHIPPED):
         actions["ship"] = ACTION_LABELS["ship"]
-    if status == OrderStatus.SHIPPED:
+    if came_back:
+        # The parcel is back at the shop: send it again, refund, or cancel; there is nothing to deliver.
+        actions["ship"] = "Reship (new shipment)"
+    elif status == OrderStatus.SHIPPED:
         actions["deliver"] = ACTION_LABELS["deliver"]
     if status in (OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.ON_HOLD):
         actions["backorder"] = "Change backorder date" if order.is_backordered else ACTION_LABELS["backorder"]
-    if order.can_transition_to(OrderStatus.CANCELLED):
+    shipped_ok = status != OrderStatus.SHIPPED or came_back
+    if order.can_transition_to(OrderStatus.CANCELLED) and shipped_ok:
         actions["cancel"] = ACTION_LABELS["cancel"]
-    if order.can_transition_to(OrderStatus.REFUNDED) and any(p.status == Payment.Status.CAPTURED for p in payments):
+    if order.can_transition_to(OrderStatus.REFUNDED) and shipped_ok and any(
+            p.status == Payment.Status.CAPTURED for p in payments):
         actions["refund"] = ACTION_LABELS["refund"]
     return actions
 

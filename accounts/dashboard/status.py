@@ -151,6 +151,10 @@ def order_progress(order) -> Progress:
             TrackingStatus.RETURNED: "Returned to sender",
         }[tracking]
         detail = f"With {shipment.carrier_name}, tracking number {shipment.tracking_number}." if shipment else ""
+        if tracking == TrackingStatus.RETURNED:
+            detail = (f"{shipment.carrier_name} returned your parcel to the shop. The shop will send it again or "
+                      "refund you, and you will hear from us either way.")
+            return Progress("normal", headline, detail, steps, None, "warn")
     if delay:
         return Progress("delayed", f"{headline}: delayed", f"{delay} {detail}".strip(), steps, eta, "warn")
     return Progress("normal", headline, detail, steps, eta, "info")

@@ -199,6 +199,9 @@ def test_real_contexts_have_exactly_the_shape_of_the_sample_templates_are_valida
         from orders.unpaid import order_payment_remind
 
         order_payment_remind(order=declined)
+        came_back = place({shirt.pk: 1}, customer=customer, email=customer.email).orders[0]
+        track(ship(Order.objects.get(pk=came_back.pk), tracking="RM999999999GB"), "returned",
+              message="Address not found")
         checkout_retry_payment(orders=[declined], payment_method="card", card_number="4242 4242 4242 4242")
         other = OrderFactory(store=store, lines=[(shirt, 1)])
         order_transition(order=other, to="on_hold", note="Address")
