@@ -72,7 +72,7 @@ def seller_alert_grid(store) -> list[dict]:
     event (PlatformEventSetting, else the catalogue default), minus the channels the store
     switched off. Two queries whatever the number of events.
     """
-    from notifications.events import EVENTS, Channel
+    from notifications.events import EVENTS, SELLER_OPT_IN_CHANNELS, Channel
     from notifications.models import PlatformEventSetting, SellerNotificationSetting
 
     platform = {row.event: row for row in PlatformEventSetting.objects.all()}
@@ -89,7 +89,8 @@ def seller_alert_grid(store) -> list[dict]:
         channels = {}
         for ch in Channel:
             if event_on and ch.value in offered:
-                channels[ch.value] = {"offered": True, "enabled": saved.get((code, ch.value), True)}
+                channels[ch.value] = {"offered": True,
+                                      "enabled": saved.get((code, ch.value), ch.value not in SELLER_OPT_IN_CHANNELS)}
             else:
                 channels[ch.value] = {"offered": False, "enabled": False}
         rows.append({"event": code, "label": event.label, "platform_off": not event_on, "channels": channels})
