@@ -107,3 +107,17 @@ def test_delivered_review_link_feedback_saved_seller_sees_it(live_server, new_pa
     row = seller_page.get_by_test_id("feedback-row").first
     assert number in row.inner_text() and "4 / 5" in row.inner_text()
     screenshot(seller_page, "seller-feedback")
+
+
+def test_on_a_phone_the_header_keeps_log_out_and_the_bell_on_screen(live_server, new_page, screenshot, shop):
+    page = new_page(viewport={"width": 360, "height": 740})
+    login(page, live_server.url, shop["seller"])
+    page.goto(f"{live_server.url}/seller/")
+    for locator in (page.get_by_test_id("bell"), page.get_by_role("button", name="Log out")):
+        box = locator.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+        assert box["y"] < 120
+    screenshot(page, "phone-header")
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Log in").first.is_visible()
