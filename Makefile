@@ -5,6 +5,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links and logo URLs in messages point where the app runs (make run PORT=8203 -> :8203);
+# set SITE_URL yourself for a public address.
+SITE_URL ?= http://$(HOST):$(PORT)
+export SITE_URL
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test test-clock install migrate seed check clean bench
@@ -28,14 +32,15 @@ seed: migrate
 	$(PY) manage.py seed_demo
 
 run: seed
-	$(PY) manage.py demo_live
+	DEMO_LIVE=1 $(PY) manage.py demo_live
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "  Notify Market is starting on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	@echo "  Links in messages use SITE_URL=$(SITE_URL). The demo keeps a parcel moving (DEMO_LIVE=1)."
 	@echo "  Database: $${DATABASE_URL:-SQLite var/db.sqlite3}   Broker: $${REDIS_URL:-filesystem transport under var/celery}"
 	@echo "  Emails land in var/mail/ (EMAIL_BACKEND to change). Ctrl-C stops web, worker and beat."
 	@echo ""
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+	DEMO_LIVE=$${DEMO_LIVE:-1} HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
 
 check: install var
 	DJANGO_SETTINGS_MODULE=notify_site.settings.test $(PY) manage.py makemigrations --check --dry-run

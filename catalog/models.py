@@ -17,6 +17,7 @@ class Store(models.Model):
     sign_off = models.CharField(max_length=200, blank=True, default="Thanks for shopping with us!")
     sender_name = models.CharField(max_length=80, blank=True, help_text="Shown as the email From name.")
     support_email = models.EmailField(blank=True)
+    return_address = models.TextField(blank=True, help_text="Where customers send returns (shown on approved returns).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

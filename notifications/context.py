@@ -27,14 +27,17 @@ REFUND_TIMEFRAME = {
 }
 # Event-specific sections: a template may only use what its event provides.
 SHIPMENT_EVENTS = {"order.shipped", "shipment.in_transit", "shipment.out_for_delivery", "shipment.delivered",
-                   "order.delayed"}
-CHECKPOINT_EVENTS = {"shipment.in_transit", "shipment.out_for_delivery", "shipment.delivered", "order.delayed"}
+                   "order.delayed", "shipment.returned"}
+CHECKPOINT_EVENTS = {"shipment.in_transit", "shipment.out_for_delivery", "shipment.delivered", "order.delayed",
+                     "shipment.returned"}
 REFUND_EVENTS = {"order.cancelled", "order.refunded"}
 # The keys of ``change`` per event (always present, "" when unknown).
 CHANGE_KEYS = {
     "order.placed": ("placed_by",),
     "order.payment_pending": ("amount", "method"),
     "order.payment_failed": ("amount", "method", "reason"),
+    "order.payment_reminder": (),
+    "order.payment_received": ("amount", "method"),
     "order.processing": ("note",),
     "order.on_hold": ("reason",),
     "order.backordered": ("expected", "items", "note"),
@@ -42,6 +45,7 @@ CHANGE_KEYS = {
     "shipment.in_transit": (),
     "shipment.out_for_delivery": (),
     "shipment.delivered": ("review_invite",),
+    "shipment.returned": (),
     "order.delayed": ("old_eta", "new_eta", "reason"),
     "order.cancelled": ("cancelled_by", "reason"),
     "order.refunded": ("note",),
@@ -63,8 +67,42 @@ def day(value) -> str:
     return date_format(value, "D j M Y")
 
 
-def when(value) -> str:
-    return date_format(value, "j M Y, H:i") if value else ""
+DEFAULT_TIME_ZONE = "Europe/London"
+WHEN_FORMAT = "j M Y, H:i T"
+# Where build_context puts the moments it formats: for_recipient writes them again in the
+# recipient's own time zone (the worker runs in UTC; a customer in Paris reads Paris time).
+TIMES_KEY = "_times"
+
+
+def when(value, tz=None) -> str:
+    """A moment as people read it: '2 Dec 2026, 14:05 GMT' (in ``tz``, else the shop's zone)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    zone = _zone(tz)
+    return date_format(value.astimezone(zone), WHEN_FORMAT)
+
+
+def _zone(name):
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(name or DEFAULT_TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+def _remember_times(ctx: dict, moments: dict) -> None:
+    """Keep the raw moments ({"order.placed_at": datetime}) so each recipient gets their own zone."""
+    ctx[TIMES_KEY] = {path: value.isoformat() if value else "" for path, value in moments.items()}
+
+
+def recipient_time_zone(user, audience: str, order: Order) -> str:
+    zone = getattr(user, "time_zone", "") if user is not None else ""
+    if not zone and audience == Audience.CUSTOMER and order.customer_id:
+        zone = getattr(order.customer, "time_zone", "")
+    return zone or DEFAULT_TIME_ZONE
 
 
 def absolute(path: str) -> str:
@@ -151,6 +189,16 @@ def _payment(payment: Payment | None, order: Order) -> dict:
     }
 
 
+def _pay_by(subject: Subject):
+    """The deadline of an unpaid card order (its payment failed), else None."""
+    from orders.unpaid import payment_deadline
+
+    payment = subject.payment
+    if payment is None or payment.status != Payment.Status.FAILED:
+        return None
+    return payment_deadline(subject.order)
+
+
 def _order(subject: Subject) -> dict:
     order = subject.order
     lines = subject.lines
@@ -174,6 +222,8 @@ def _order(subject: Subject) -> dict:
         "hold_reason": order.hold_reason,
         "cancel_reason": order.cancel_reason,
         "payment": _payment(subject.payment, order),
+        # An unpaid card order is cancelled at this moment (orders.unpaid); "" otherwise.
+        "pay_by": when(_pay_by(subject)),
     }
 
 
@@ -230,7 +280,8 @@ def _checkpoint(subject: Subject) -> dict | None:
 
 def _refund(subject: Subject) -> dict:
     order, payment = subject.order, subject.payment
-    paid = payment is not None and payment.status in (Payment.Status.CAPTURED, Payment.Status.REFUNDED)
+    paid = payment is not None and payment.status in (Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED,
+                                                      Payment.Status.REFUNDED)
     if not paid:
         return {"amount": money(0, order.currency), "method": payment.get_method_display() if payment else "",
                 "timeframe": "nothing was charged, so there is nothing to refund", "due": False}
@@ -297,6 +348,13 @@ def build_context(event_code: str, audience: str, subject: Subject) -> dict:
         ctx["refund"] = _refund(subject)
     if event_code.startswith("return."):
         ctx["return"] = _return(subject)
+    shipment, checkpoint = subject.shipment, subject.checkpoint
+    _remember_times(ctx, {
+        "order.placed_at": order.placed_at,
+        "order.pay_by": _pay_by(subject),
+        **({"shipment.delivered_at": getattr(shipment, "delivered_at", None)} if "shipment" in ctx else {}),
+        **({"checkpoint.occurred_at": getattr(checkpoint, "occurred_at", None)} if "checkpoint" in ctx else {}),
+    })
     return ctx
 
 
@@ -327,6 +385,11 @@ def for_recipient(ctx: dict, user, audience: str, order: Order) -> dict:
         first_name = customer_first_name(order)
     out = dict(ctx)
     out["recipient"] = {"first_name": first_name, "audience": audience}
+    zone = recipient_time_zone(user, audience, order)
+    for path, value in (ctx.get(TIMES_KEY) or {}).items():
+        section, key = path.split(".", 1)
+        if value and isinstance(out.get(section), dict):
+            out[section] = {**out[section], key: when(value, zone)}
     return out
 
 

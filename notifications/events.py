@@ -86,18 +86,26 @@ class EventDef:
 
 
 T, SU = Category.TRANSACTIONAL, Category.SHIPPING_UPDATES
+# Every seller alert is offered by email, SMS and in-app. SMS is opt-in: off for a store until a
+# seller with a mobile number switches it on (SellerNotificationSetting), the others on by default.
+SELLER_CHANNELS = (E, S, I)
+SELLER_OPT_IN_CHANNELS = frozenset({S})
 
 EVENTS: dict[str, EventDef] = {
     e.code: e
     for e in [
-        EventDef("order.placed", "Order confirmation / new order", T, (E, I), (E, I),
+        EventDef("order.placed", "Order confirmation / new order", T, (E, I), SELLER_CHANNELS,
                  must_carry="order number, lines, subtotal/shipping/tax/total, address and method, payment "
                             "method and status, estimated delivery, status link; seller: lines, ship-to, "
                             "payment status, dashboard link"),
         EventDef("order.payment_pending", "Payment pending", T, (E, I),
                  must_carry="what is pending, how to complete payment"),
-        EventDef("order.payment_failed", "Payment failed", T, (E, S, I), (E, I),
+        EventDef("order.payment_failed", "Payment failed", T, (E, S, I), SELLER_CHANNELS,
                  must_carry="that it failed, how to retry or pay another way"),
+        EventDef("order.payment_reminder", "Payment reminder (unpaid order)", T, (E, I),
+                 must_carry="that the order is still unpaid, how to pay, the deadline before it is cancelled"),
+        EventDef("order.payment_received", "Paid after a failed payment: OK to ship", T, (), SELLER_CHANNELS,
+                 must_carry="seller: the order is now paid (or switched to cash on delivery), OK to ship"),
         EventDef("order.processing", "Order being prepared", T, (E, I),
                  must_carry="payment confirmed / being prepared, expected delivery timeframe"),
         EventDef("order.on_hold", "Order on hold", T, (E, I),
@@ -110,15 +118,18 @@ EVENTS: dict[str, EventDef] = {
                  must_carry="latest checkpoint, location, ETA"),
         EventDef("shipment.out_for_delivery", "Out for delivery", SU, (E, S, I), store_switch="shipping_updates",
                  must_carry="expected today, carrier"),
-        EventDef("shipment.delivered", "Delivered", T, (E, S, I), (E, I),
+        EventDef("shipment.delivered", "Delivered", T, (E, S, I), SELLER_CHANNELS,
                  must_carry="delivered confirmation, review invitation (store switch); seller: order completed"),
-        EventDef("order.delayed", "Delivery delayed", T, (E, S, I), (E, I),
+        EventDef("shipment.returned", "Parcel returned to sender", T, (E, I), SELLER_CHANNELS,
+                 must_carry="that the parcel came back to the shop, the carrier's reason, what happens next; "
+                            "seller: reship, refund or cancel"),
+        EventDef("order.delayed", "Delivery delayed", T, (E, S, I), SELLER_CHANNELS,
                  must_carry="old and new ETA, reason where known"),
-        EventDef("order.cancelled", "Order cancelled", T, (E, I), (E, I),
+        EventDef("order.cancelled", "Order cancelled", T, (E, I), SELLER_CHANNELS,
                  must_carry="who cancelled, reason, refund amount, method and timeframe"),
         EventDef("order.refunded", "Order refunded", T, (E, I),
                  must_carry="amount, method, when it arrives"),
-        EventDef("return.requested", "Return requested", T, (E, I), (E, I),
+        EventDef("return.requested", "Return requested", T, (E, I), SELLER_CHANNELS,
                  must_carry="return number, items, next step, refund amount"),
         EventDef("return.approved", "Return approved", T, (E, I),
                  must_carry="return number, items, next step (address), refund amount"),

@@ -22,6 +22,7 @@ from .events import (
     DEFAULT_ON_CATEGORIES,
     MANDATORY_CATEGORIES,
     MARKETING_SMS_HOURS,
+    SELLER_OPT_IN_CHANNELS,
     Audience,
     Category,
     Channel,
@@ -107,7 +108,8 @@ def seller_recipients(order, channels) -> list[Recipient]:
 def seller_channels_enabled(store_id, event: str, channels: list[str]) -> list[str]:
     saved = dict(SellerNotificationSetting.objects.filter(store_id=store_id, event=event)
                  .values_list("channel", "enabled"))
-    return [c for c in channels if saved.get(c, True)]
+    # SMS is offered to sellers but stays off until the store switches it on.
+    return [c for c in channels if saved.get(c, c not in SELLER_OPT_IN_CHANNELS)]
 
 
 def store_switch_on(subject: Subject, switch: str) -> bool:

@@ -4,15 +4,20 @@ Every receiver runs inside the transaction of the order service that sent the si
 outbox rows commit or roll back with the change. Event keys are built from the timeline row
 (OrderEvent) the change wrote, which is unique per change.
 """
+import datetime
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
+from django.utils import timezone
 
 from orders import signals
 from orders.models import Order, OrderStatus, Payment, Shipment, TrackingStatus
 
 from .context import _line, day, load_subject, money
+from .events import Audience
+from .models import Notification
 from .outbox import notification_enqueue, notification_refresh_queued
 
 
@@ -25,7 +30,8 @@ def actor_role(actor, order) -> str:
     if actor is None:
         return "system"
     if isinstance(actor, str):
-        return "customer" if actor in ("guest", "customer") else "system"
+        # "guest", "customer", or a label such as "Guest (customer)" (the signed status link).
+        return "customer" if actor in ("guest", "customer") or actor.endswith("(customer)") else "system"
     if getattr(actor, "store_id", None) and actor.store_id == order.store_id:
         return "seller"
     if getattr(actor, "is_staff", False):
@@ -58,6 +64,7 @@ def payment_pending_after_checkout(*, order_id: int, placed_event_id: int) -> No
 def on_order_status_changed(sender, order, from_status, to_status, event, actor=None, note="", at_checkout=False,
                             **kwargs):
     if to_status == OrderStatus.PROCESSING:
+        _tell_seller_ok_to_ship(order, from_status, event, actor)
         # At checkout the confirmation (still queued in this transaction) already says the
         # payment went through: refresh it rather than send a second message.
         if at_checkout and notification_refresh_queued(order=order, event="order.placed"):
@@ -77,23 +84,71 @@ def on_order_status_changed(sender, order, from_status, to_status, event, actor=
                              subject=subject)
     elif to_status == OrderStatus.CANCELLED:
         notification_enqueue(event="order.cancelled", event_key=_key("order.cancelled", event), order=order,
-                             change={"cancelled_by": actor_role(actor, order), "reason": note})
+                             change={"cancelled_by": (event.data or {}).get("cancelled_by") or actor_role(actor, order),
+                                     "reason": note})
     elif to_status == OrderStatus.REFUNDED:
         notification_enqueue(event="order.refunded", event_key=_key("order.refunded", event), order=order,
                              change={"note": note})
     # completed: the carrier's "delivered" already told everyone.
 
 
+def _tell_seller_ok_to_ship(order, from_status, event, actor) -> None:
+    """The sellers who were told "payment failed: do not ship yet" now hear "paid, OK to ship"
+    (a retried card, or a switch to cash on delivery). A seller confirming it themselves knows."""
+    if from_status not in (OrderStatus.PENDING, OrderStatus.ON_HOLD) or actor_role(actor, order) == "seller":
+        return
+    told = Notification.objects.filter(order_id=order.pk, event="order.payment_failed",
+                                       audience=Audience.SELLER).exists()
+    if not told:
+        return
+    payment = (Payment.objects.filter(order_id=order.pk).exclude(status=Payment.Status.FAILED)
+               .order_by("-created_at", "-id").first())
+    change = {"amount": money(order.total, order.currency),
+              "method": payment.get_method_display() if payment else ""}
+    notification_enqueue(event="order.payment_received", event_key=_key("order.payment_received", event),
+                         order=order, change=change, audiences=(Audience.SELLER,))
+
+
+def _failure_notice_audiences(order, *, at_checkout: bool) -> tuple:
+    """Who hears about this failed payment: at most one failure notice per order per
+    PAYMENT_FAILED_NOTICE_MINUTES for each audience (the timeline keeps every attempt).
+
+    At checkout the customer's order confirmation, still queued in this transaction, is the one
+    clear message (reserved, payment failed, how to pay, until when); only the seller gets the
+    separate "do not ship yet" alert.
+    """
+    since = timezone.now() - datetime.timedelta(minutes=getattr(settings, "PAYMENT_FAILED_NOTICE_MINUTES", 60))
+    recent = set(Notification.objects.filter(order_id=order.pk, created_at__gte=since,
+                                             event__in=["order.payment_failed", "order.placed"])
+                 .values_list("audience", "event"))
+    audiences = []
+    if not at_checkout and (Audience.CUSTOMER, "order.payment_failed") not in recent \
+            and (Audience.CUSTOMER, "order.placed") not in recent:
+        audiences.append(Audience.CUSTOMER)
+    if (Audience.SELLER, "order.payment_failed") not in recent:
+        audiences.append(Audience.SELLER)
+    return tuple(audiences)
+
+
 @receiver(signals.payment_status_changed, dispatch_uid="notifications.payment_status_changed")
 def on_payment_status_changed(sender, payment, order, from_status, to_status, event, **kwargs):
-    notification_refresh_queued(order=order, event="order.placed")
+    at_checkout = notification_refresh_queued(order=order, event="order.placed") > 0
     change = {"amount": money(payment.amount, order.currency), "method": payment.get_method_display()}
     if to_status == Payment.Status.FAILED:
-        notification_enqueue(event="order.payment_failed", event_key=_key("order.payment_failed", event),
-                             order=order, change=change | {"reason": payment.failure_reason})
+        audiences = _failure_notice_audiences(order, at_checkout=at_checkout)
+        if audiences:
+            notification_enqueue(event="order.payment_failed", event_key=_key("order.payment_failed", event),
+                                 order=order, change=change | {"reason": payment.failure_reason},
+                                 audiences=audiences)
     elif to_status == Payment.Status.PENDING and payment.method == Payment.Method.CARD:
         notification_enqueue(event="order.payment_pending", event_key=_key("order.payment_pending", event),
                              order=order, change=change)
+
+
+@receiver(signals.order_payment_reminder, dispatch_uid="notifications.order_payment_reminder")
+def on_order_payment_reminder(sender, order, event, pay_by=None, **kwargs):
+    notification_enqueue(event="order.payment_reminder", event_key=_key("order.payment_reminder", event),
+                         order=order)
 
 
 @receiver(signals.order_backordered, dispatch_uid="notifications.order_backordered")
@@ -109,7 +164,18 @@ SHIPMENT_EVENT = {
     TrackingStatus.OUT_FOR_DELIVERY: "shipment.out_for_delivery",
     TrackingStatus.DELIVERED: "shipment.delivered",
     TrackingStatus.EXCEPTION: "order.delayed",
+    TrackingStatus.RETURNED: "shipment.returned",
 }
+
+
+@receiver(signals.shipment_created, dispatch_uid="notifications.shipment_created")
+def on_shipment_created(sender, shipment, order, event, reship=False, **kwargs):
+    """A reship (the first parcel came back): "shipped" again with the new tracking. A first
+    shipment is announced by the order's move to shipped instead."""
+    if not reship:
+        return
+    subject = load_subject(order, "order.shipped", shipment=shipment)
+    notification_enqueue(event="order.shipped", event_key=_key("order.shipped", event), order=order, subject=subject)
 
 
 @receiver(signals.shipment_status_changed, dispatch_uid="notifications.shipment_status_changed")
@@ -137,6 +203,8 @@ def on_shipment_status_changed(sender, shipment, order, from_status, to_status, 
 def on_shipment_eta_changed(sender, shipment, order, old_eta, new_eta, reason, event, **kwargs):
     if not (old_eta and new_eta and new_eta > old_eta):
         return  # a first estimate or an earlier one is not a delay
+    if shipment.status in (TrackingStatus.OUT_FOR_DELIVERY, TrackingStatus.DELIVERED):
+        return  # "out for delivery, expected today" already says when: never "delayed" next to it
     checkpoint = shipment.tracking_events.order_by("-id").first()
     same_update = checkpoint is not None and abs((event.created_at - checkpoint.received_at).total_seconds()) < 30
     key = f"order.delayed:te{checkpoint.pk}" if same_update else _key("order.delayed", event)

@@ -7,6 +7,7 @@ preferences and inbox services.
 """
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -85,12 +86,29 @@ def platform_event_set(*, event: str, enabled: bool, customer_channels=None,
 
 # --- sellers ----------------------------------------------------------------------------
 
-def seller_setting_set(*, store, event: str, channel: str, enabled: bool) -> SellerNotificationSetting:
-    """Turn one seller-facing event on or off on one channel for the whole store."""
+def seller_can_receive_sms(user) -> bool:
+    """A seller gets SMS alerts on a valid mobile number from their account."""
+    import phonenumbers
+
+    raw = str(getattr(user, "phone", "") or "")
+    try:
+        number = phonenumbers.parse(raw, settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in (
+        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def seller_setting_set(*, store, event: str, channel: str, enabled: bool, actor=None) -> SellerNotificationSetting:
+    """Turn one seller-facing event on or off on one channel for the whole store.
+
+    Switching SMS on needs the seller doing it (``actor``) to have a valid mobile number."""
     definition = _event(event)
     _channel(channel)
     if not definition.seller_channels:
         raise ValidationError(f"{event} is not sent to sellers, so there is nothing to switch.")
+    if enabled and channel == Channel.SMS and actor is not None and not seller_can_receive_sms(actor):
+        raise ValidationError("Add your mobile number (Account → Preferences) to switch on SMS alerts.")
     obj, _ = SellerNotificationSetting.objects.update_or_create(
         store=store, event=event, channel=channel, defaults={"enabled": bool(enabled)})
     return obj

@@ -191,13 +191,14 @@ def _payment_action(to: str, label: str):
 
 @admin.register(m.Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ("order", "created_at", "method", "status", "amount", "card_last4", "reference", "failure_reason")
+    list_display = ("order", "created_at", "method", "status", "amount", "refunded_amount", "card_last4", "reference",
+                    "failure_reason")
     list_filter = ("method", "status", "created_at")
     search_fields = ("order__number", "order__email", "reference", "card_last4")
     list_select_related = ("order",)
     raw_id_fields = ("order",)
-    readonly_fields = ("order", "method", "status", "amount", "card_last4", "reference", "failure_reason",
-                       "created_at", "updated_at")
+    readonly_fields = ("order", "method", "status", "amount", "refunded_amount", "card_last4", "reference",
+                       "failure_reason", "created_at", "updated_at")
     actions = [_payment_action(m.Payment.Status.CAPTURED, "Mark captured (payment received)"),
                _payment_action(m.Payment.Status.FAILED, "Mark failed"),
                _payment_action(m.Payment.Status.REFUNDED, "Mark refunded")]
@@ -287,6 +288,14 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if form.changed_data:
             obj.save(update_fields=form.changed_data + ["updated_at"])
+
+
+@admin.register(m.OrderFeedback)
+class OrderFeedbackAdmin(ReadOnlyAdmin):
+    list_display = ("order", "rating", "comment", "created_at", "updated_at")
+    list_filter = ("rating", "created_at", "order__store")
+    search_fields = ("order__number", "order__email", "comment")
+    list_select_related = ("order",)
 
 
 if hasattr(m, "CarrierWebhookLog"):

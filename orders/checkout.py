@@ -252,7 +252,7 @@ def _clean_items(items: dict) -> dict[int, int]:
 
 
 def _card(payment_method: str, card_number: str) -> str:
-    if payment_method not in Payment.Method.values:
+    if payment_method not in (Payment.Method.CARD, Payment.Method.COD):
         raise CheckoutError("Choose a payment method.")
     if payment_method != Payment.Method.CARD:
         return ""
@@ -276,23 +276,25 @@ def _refund_charges(gateway, charges: dict[str, ChargeResult], amounts: dict[str
             gateway.refund(reference=result.reference, amount=amounts[number], currency=currency)
 
 
-def _record_payment(*, order: Order, payment_method: str, digits: str, result: ChargeResult | None) -> ChargeResult:
+def _record_payment(*, order: Order, payment_method: str, digits: str, result: ChargeResult | None,
+                    at_checkout: bool = True) -> ChargeResult:
     """Record the order's Payment with the gateway's answer (or as cash on delivery); no I/O here.
 
-    The move to processing is the system's doing (actor "payment gateway" / "system"), flagged
-    at_checkout so the notification engine knows order.placed already told the customer.
+    The move to processing is the system's doing (actor "payment gateway" / "system"). At checkout
+    it is flagged at_checkout so the notification engine knows order.placed already told the
+    customer; a later payment (a retry) is not, so the customer hears "payment confirmed".
     """
     payment = Payment.objects.create(order=order, method=payment_method, amount=order.total,
                                      card_last4=digits[-4:] if digits else "")
     if payment_method == Payment.Method.COD:
-        order_transition(order=order, to=OrderStatus.PROCESSING, actor="system", at_checkout=True,
+        order_transition(order=order, to=OrderStatus.PROCESSING, actor="system", at_checkout=at_checkout,
                          note="Cash on delivery: payment is collected when the parcel arrives")
         return ChargeResult(status="pending")
     if result.status == Payment.Status.CAPTURED:
         payment_set_status(payment=payment, to=Payment.Status.CAPTURED, actor="payment gateway",
                            reference=result.reference)
         order_transition(order=order, to=OrderStatus.PROCESSING, actor="payment gateway", note="Payment captured",
-                         at_checkout=True)
+                         at_checkout=at_checkout)
     elif result.status == Payment.Status.FAILED:
         payment_set_status(payment=payment, to=Payment.Status.FAILED, actor="payment gateway",
                            reason=result.error or "Payment failed", reference=result.reference)
@@ -439,7 +441,7 @@ def checkout_retry_payment(*, orders, payment_method: str, card_number: str = ""
             for order in locked:
                 if order.number in still and order.number in charges:
                     result = _record_payment(order=order, payment_method=payment_method, digits=digits,
-                                             result=charges.pop(order.number))
+                                             result=charges.pop(order.number), at_checkout=False)
                     if result.status == Payment.Status.FAILED:
                         errors.append(result.error or "Payment failed")
     except Exception:

@@ -37,7 +37,8 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     S.PENDING: frozenset({S.PROCESSING, S.ON_HOLD, S.CANCELLED}),
     S.PROCESSING: frozenset({S.SHIPPED, S.ON_HOLD, S.CANCELLED, S.REFUNDED}),
     S.ON_HOLD: frozenset({S.PROCESSING, S.CANCELLED, S.REFUNDED}),
-    S.SHIPPED: frozenset({S.COMPLETED}),
+    # Cancelled or refunded only when the parcel came back (orders.services.parcel_came_back).
+    S.SHIPPED: frozenset({S.COMPLETED, S.CANCELLED, S.REFUNDED}),
     S.COMPLETED: frozenset({S.REFUNDED}),
     S.CANCELLED: frozenset({S.REFUNDED}),
     S.REFUNDED: frozenset(),
@@ -139,17 +140,21 @@ class Payment(models.Model):
     class Method(models.TextChoices):
         CARD = "card", "Card (test gateway)"
         COD = "cod", "Cash on delivery"
+        MANUAL = "manual", "Received by the store"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         CAPTURED = "captured", "Captured"
         FAILED = "failed", "Failed"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
         REFUNDED = "refunded", "Refunded"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
     method = models.CharField(max_length=8, choices=Method.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0,
+                                          help_text="Given back so far (returns, cancellation)")
     card_last4 = models.CharField(max_length=4, blank=True)
     reference = models.CharField(max_length=64, blank=True, help_text="Gateway reference")
     failure_reason = models.CharField(max_length=200, blank=True)
@@ -327,3 +332,23 @@ class ReturnRequest(models.Model):
 
     def __str__(self):
         return self.number
+
+
+class OrderFeedback(models.Model):
+    """The customer's rating and comment for a delivered order: one per order, editable for a while."""
+
+    EDITABLE_DAYS = 14
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="feedback")
+    rating = models.PositiveSmallIntegerField(choices=[(n, f"{n} / 5") for n in range(1, 6)])
+    comment = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5),
+                                              name="feedback_rating_1_to_5")]
+
+    def __str__(self):
+        return f"{self.order.number}: {self.rating}/5"

@@ -103,7 +103,7 @@ def store_order_counts(*, store, search: str = "") -> dict[str, int]:
 
 def _with_details(qs: QuerySet) -> QuerySet:
     """Everything the order detail and status pages show, in a fixed number of queries."""
-    return qs.select_related("store", "customer").prefetch_related(
+    return qs.select_related("store", "customer", "feedback").prefetch_related(
         "lines",
         "payments",
         Prefetch("shipments", queryset=Shipment.objects.prefetch_related(

@@ -65,6 +65,12 @@ def _lock(order: Order) -> Order:
     return Order.objects.select_for_update().get(pk=order.pk)
 
 
+def parcel_came_back(order: Order) -> bool:
+    """The order's latest shipment was returned to sender (it can be reshipped, refunded or cancelled)."""
+    latest = Shipment.objects.filter(order_id=order.pk).order_by("-shipped_at", "-id").first()
+    return latest is not None and latest.status == TrackingStatus.RETURNED
+
+
 @transaction.atomic
 def order_transition(*, order: Order, to: str, actor=None, note: str = "", data: dict | None = None,
                      at_checkout: bool = False) -> Order:
@@ -73,6 +79,9 @@ def order_transition(*, order: Order, to: str, actor=None, note: str = "", data:
     locked = _lock(order)
     current = locked.status
     if to not in ORDER_TRANSITIONS[current]:
+        raise TransitionNotAllowed(current, to)
+    if current == OrderStatus.SHIPPED and to != OrderStatus.COMPLETED and not parcel_came_back(locked):
+        # Shipped orders are cancelled or refunded only when the parcel came back to the shop.
         raise TransitionNotAllowed(current, to)
     locked.status = to
     update_fields = ["status", "updated_at"]
@@ -95,11 +104,16 @@ def order_transition(*, order: Order, to: str, actor=None, note: str = "", data:
 
 
 @transaction.atomic
-def payment_set_status(*, payment: Payment, to: str, actor=None, reason: str = "", reference: str = "") -> Payment:
+def payment_set_status(*, payment: Payment, to: str, actor=None, reason: str = "", reference: str = "",
+                       refunded_amount=None) -> Payment:
+    """Move a payment on. ``refunded_amount`` (refunds): the total given back so far; a full
+    refund without it refunds the whole amount."""
     allowed = {
         Payment.Status.PENDING: {Payment.Status.CAPTURED, Payment.Status.FAILED},
-        Payment.Status.FAILED: {Payment.Status.CAPTURED},
-        Payment.Status.CAPTURED: {Payment.Status.REFUNDED},
+        # A failed attempt stays failed: money that arrives later is a new Payment row.
+        Payment.Status.FAILED: set(),
+        Payment.Status.CAPTURED: {Payment.Status.REFUNDED, Payment.Status.PARTIALLY_REFUNDED},
+        Payment.Status.PARTIALLY_REFUNDED: {Payment.Status.REFUNDED, Payment.Status.PARTIALLY_REFUNDED},
         Payment.Status.REFUNDED: set(),
     }
     locked = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -111,7 +125,10 @@ def payment_set_status(*, payment: Payment, to: str, actor=None, reason: str = "
         locked.failure_reason = reason[:200]
     if reference:
         locked.reference = reference
-    locked.save(update_fields=["status", "failure_reason", "reference", "updated_at"])
+    if to in (Payment.Status.REFUNDED, Payment.Status.PARTIALLY_REFUNDED):
+        locked.refunded_amount = locked.amount if refunded_amount is None and to == Payment.Status.REFUNDED \
+            else refunded_amount
+    locked.save(update_fields=["status", "failure_reason", "reference", "refunded_amount", "updated_at"])
     event = order_event_add(order=locked.order, kind=OrderEvent.Kind.PAYMENT, actor=actor, from_status=current,
                             to_status=to, note=reason,
                             data={"payment_id": locked.pk, "method": locked.method, "amount": str(locked.amount)})
@@ -133,21 +150,35 @@ def order_mark_backordered(*, order: Order, expected: date | None, actor=None, l
             line.save(update_fields=["is_backordered"])
     locked.is_backordered = True
     locked.backorder_expected = expected
-    locked.save(update_fields=["is_backordered", "backorder_expected", "updated_at"])
+    fields = ["is_backordered", "backorder_expected", "updated_at"]
+    if expected is not None:
+        # Delivery can't come before the stock: the estimate starts from the restock date.
+        from .checkout import estimate_delivery
+
+        moved = estimate_delivery(method=locked.shipping_method, start=expected)
+        if locked.estimated_delivery is None or moved > locked.estimated_delivery:
+            locked.estimated_delivery = moved
+            fields.append("estimated_delivery")
+    locked.save(update_fields=fields)
     event = order_event_add(order=locked, kind=OrderEvent.Kind.BACKORDER, actor=actor, note=note,
                             data={"expected": expected.isoformat() if expected else None,
                                   "line_ids": [line.pk for line in lines]})
     signals.order_backordered.send(sender=Order, order=locked, lines=lines, expected=expected, event=event)
     order.is_backordered, order.backorder_expected = True, expected
+    order.estimated_delivery = locked.estimated_delivery
     return locked
 
 
 @transaction.atomic
 def shipment_create(*, order: Order, carrier: str, tracking_number: str, carrier_name: str = "",
                     tracking_url: str = "", eta: date | None = None, actor=None) -> Shipment:
-    """Create a shipment and move the order to shipped (one timeline row each)."""
+    """Create a shipment and move the order to shipped (one timeline row each).
+
+    A shipped order whose parcel came back (returned to sender) can be reshipped: a new shipment,
+    the order stays shipped, and the customer is told it is on its way again."""
     locked = _lock(order)
-    if OrderStatus.SHIPPED not in ORDER_TRANSITIONS[locked.status]:
+    reship = locked.status == OrderStatus.SHIPPED and parcel_came_back(locked)
+    if not reship and OrderStatus.SHIPPED not in ORDER_TRANSITIONS[locked.status]:
         raise TransitionNotAllowed(locked.status, OrderStatus.SHIPPED)
     if not tracking_url:
         from .carriers import tracking_url_for
@@ -158,9 +189,12 @@ def shipment_create(*, order: Order, carrier: str, tracking_number: str, carrier
         locked.estimated_delivery = eta
         locked.save(update_fields=["estimated_delivery", "updated_at"])
     event = order_event_add(order=locked, kind=OrderEvent.Kind.SHIPMENT, actor=actor,
-                            note=f"{shipment.carrier_name} {shipment.tracking_number}",
-                            data={"shipment_id": shipment.pk, "eta": eta.isoformat() if eta else None})
-    signals.shipment_created.send(sender=Shipment, shipment=shipment, order=locked, event=event)
+                            note=f"{'Reshipped: ' if reship else ''}{shipment.carrier_name} {shipment.tracking_number}",
+                            data={"shipment_id": shipment.pk, "eta": eta.isoformat() if eta else None,
+                                  "reship": reship})
+    signals.shipment_created.send(sender=Shipment, shipment=shipment, order=locked, event=event, reship=reship)
+    if reship:
+        return shipment
     order_transition(order=locked, to=OrderStatus.SHIPPED, actor=actor,
                      note=f"Shipped with {shipment.carrier_name}, tracking {shipment.tracking_number}",
                      data={"shipment_id": shipment.pk})
@@ -271,10 +305,16 @@ def return_set_status(*, return_request: ReturnRequest, to: str, actor=None, not
     current = locked.status
     if to not in ReturnRequest.TRANSITIONS[current]:
         raise TransitionNotAllowed(current, to, what="return")
+    if to == ReturnRequest.Status.APPROVED:
+        address = (locked.order.store.return_address or "").strip()
+        if not address:
+            raise ValueError("Add your store's return address (Branding) before approving a return: "
+                             "the customer needs to know where to send it.")
+        locked.return_address = address
     locked.status = to
     if to == ReturnRequest.Status.REJECTED:
         locked.rejection_reason = note[:200]
-    locked.save(update_fields=["status", "rejection_reason", "updated_at"])
+    locked.save(update_fields=["status", "rejection_reason", "return_address", "updated_at"])
     event = order_event_add(order=locked.order, kind=OrderEvent.Kind.RETURN, actor=actor, from_status=current,
                             to_status=to, note=note, data={"return_id": locked.pk, "number": locked.number})
     signals.return_status_changed.send(sender=ReturnRequest, return_request=locked, order=locked.order,

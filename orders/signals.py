@@ -13,7 +13,8 @@ order_status_changed = Signal()
 payment_status_changed = Signal()
 # order, lines (list[OrderLine]), expected (date|None), event
 order_backordered = Signal()
-# shipment, order, event  (a new shipment was created; order_status_changed to shipped follows)
+# shipment, order, event, reship (a new shipment was created; order_status_changed to shipped follows,
+# except for a reship after a parcel came back: the order is already shipped)
 shipment_created = Signal()
 # shipment, order, from_status, to_status, tracking_event (TrackingEvent|None), event,
 # reason (the carrier's message for this checkpoint, e.g. why an exception happened)
@@ -22,3 +23,5 @@ shipment_status_changed = Signal()
 shipment_eta_changed = Signal()
 # return_request, order, from_status, to_status, actor, event
 return_status_changed = Signal()
+# order, event (OrderEvent), pay_by (datetime): an unpaid order is reminded before it is cancelled
+order_payment_reminder = Signal()

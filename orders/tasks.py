@@ -16,3 +16,23 @@ def poll_shipment(shipment_id: int):
     from .carriers.polling import shipment_poll
 
     return shipment_poll(shipment_id=shipment_id)
+
+
+@shared_task(name="orders.unpaid_orders_sweep", ignore_result=True)
+def unpaid_orders_sweep():
+    """Beat: remind unpaid card orders before their deadline and cancel them after it."""
+    from .unpaid import unpaid_orders_sweep as sweep
+
+    return sweep()
+
+
+@shared_task(name="orders.demo_keep_moving", ignore_result=True)
+def demo_keep_moving():
+    """Beat, while DEMO_LIVE is on (`make run`): keep simulated parcels on their way."""
+    from django.conf import settings
+
+    if not settings.DEMO_LIVE:
+        return []
+    from .demo import demo_keep_moving as keep_moving
+
+    return keep_moving()

@@ -74,12 +74,14 @@ class BackorderForm(PlainLabels, forms.Form):
 class BrandingForm(PlainLabels, forms.ModelForm):
     class Meta:
         model = Store
-        fields = ["sender_name", "accent_colour", "sign_off", "logo", "support_email"]
-        widgets = {"accent_colour": forms.TextInput(attrs={"type": "color"})}
+        fields = ["sender_name", "accent_colour", "sign_off", "logo", "support_email", "return_address"]
+        widgets = {"accent_colour": forms.TextInput(attrs={"type": "color"}),
+                   "return_address": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
             "sender_name": "Shown as the From name of your customers' emails.",
             "sign_off": "The last line of every customer email.",
             "logo": "PNG, JPEG or GIF, up to 1 MB. Shown at the top of your emails.",
+            "return_address": "Where customers send returns. Approved returns carry it; needed to approve one.",
         }
 
     def clean_logo(self):

@@ -1,5 +1,7 @@
 """Reads for the seller dashboard: what may be done to an order now."""
-from orders.models import Order, OrderStatus, Payment, ReturnRequest
+from orders.models import Order, OrderStatus, Payment, ReturnRequest, TrackingStatus
+
+from .services import amount_due
 
 # (action, button label, style) in the order they appear on the page.
 ACTION_LABELS = {
@@ -28,20 +30,26 @@ def available_actions(order: Order) -> dict[str, str]:
     actions = {}
     if order.can_transition_to(OrderStatus.PROCESSING):
         actions["process"] = "Release hold" if status == OrderStatus.ON_HOLD else ACTION_LABELS["process"]
-    if status not in (OrderStatus.CANCELLED, OrderStatus.REFUNDED) and any(
-            p.status in (Payment.Status.PENDING, Payment.Status.FAILED) for p in payments):
+    if amount_due(order, payments) > 0:
         actions["mark_paid"] = ACTION_LABELS["mark_paid"]
     if order.can_transition_to(OrderStatus.ON_HOLD):
         actions["hold"] = ACTION_LABELS["hold"]
+    shipments = list(order.shipments.all())  # prefetched, newest first
+    came_back = status == OrderStatus.SHIPPED and bool(shipments) and shipments[0].status == TrackingStatus.RETURNED
     if order.can_transition_to(OrderStatus.SHIPPED):
         actions["ship"] = ACTION_LABELS["ship"]
-    if status == OrderStatus.SHIPPED:
+    if came_back:
+        # The parcel is back at the shop: send it again, refund, or cancel; there is nothing to deliver.
+        actions["ship"] = "Reship (new shipment)"
+    elif status == OrderStatus.SHIPPED:
         actions["deliver"] = ACTION_LABELS["deliver"]
     if status in (OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.ON_HOLD):
         actions["backorder"] = "Change backorder date" if order.is_backordered else ACTION_LABELS["backorder"]
-    if order.can_transition_to(OrderStatus.CANCELLED):
+    shipped_ok = status != OrderStatus.SHIPPED or came_back
+    if order.can_transition_to(OrderStatus.CANCELLED) and shipped_ok:
         actions["cancel"] = ACTION_LABELS["cancel"]
-    if order.can_transition_to(OrderStatus.REFUNDED) and any(p.status == Payment.Status.CAPTURED for p in payments):
+    if order.can_transition_to(OrderStatus.REFUNDED) and shipped_ok and any(
+            p.status == Payment.Status.CAPTURED for p in payments):
         actions["refund"] = ACTION_LABELS["refund"]
     return actions
 
@@ -64,7 +72,7 @@ def seller_alert_grid(store) -> list[dict]:
     event (PlatformEventSetting, else the catalogue default), minus the channels the store
     switched off. Two queries whatever the number of events.
     """
-    from notifications.events import EVENTS, Channel
+    from notifications.events import EVENTS, SELLER_OPT_IN_CHANNELS, Channel
     from notifications.models import PlatformEventSetting, SellerNotificationSetting
 
     platform = {row.event: row for row in PlatformEventSetting.objects.all()}
@@ -81,7 +89,8 @@ def seller_alert_grid(store) -> list[dict]:
         channels = {}
         for ch in Channel:
             if event_on and ch.value in offered:
-                channels[ch.value] = {"offered": True, "enabled": saved.get((code, ch.value), True)}
+                channels[ch.value] = {"offered": True,
+                                      "enabled": saved.get((code, ch.value), ch.value not in SELLER_OPT_IN_CHANNELS)}
             else:
                 channels[ch.value] = {"offered": False, "enabled": False}
         rows.append({"event": code, "label": event.label, "platform_off": not event_on, "channels": channels})

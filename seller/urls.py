@@ -15,6 +15,7 @@ urlpatterns = [
     path("settings/review-link/", settings.review_url_save, name="review_url"),
     path("branding/", settings.branding, name="branding"),
     path("branding/preview/", settings.email_preview, name="email_preview"),
+    path("feedback/", orders.feedback_list, name="feedback"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:message_id>/read/", inbox.inbox_read, name="inbox_read"),
     path("inbox/read-all/", inbox.inbox_read_all, name="inbox_read_all"),

@@ -43,7 +43,8 @@ def _card_field():
 
 
 def _payment_field():
-    return forms.ChoiceField(label="Pay by", choices=Payment.Method.choices, initial=Payment.Method.CARD,
+    choices = [(m.value, m.label) for m in (Payment.Method.CARD, Payment.Method.COD)]  # not "received by the store"
+    return forms.ChoiceField(label="Pay by", choices=choices, initial=Payment.Method.CARD,
                              widget=forms.RadioSelect)
 
 

@@ -62,7 +62,7 @@ def track(request):
 
 def guest_urls(token: str) -> dict:
     page = reverse("storefront:order_status_token", args=[token])
-    return {"page": page, "live": page + "?live=1", "cancel": page, "return": page,
+    return {"page": page, "live": page + "?live=1", "cancel": page, "return": page, "pay": page, "feedback": page,
             "back": reverse("storefront:track")}
 
 
@@ -93,7 +93,8 @@ def order_status_token(request, token):
                       {"reason": refused.reason, "form": TrackForm()}, status=refused.status)
     if request.method == "POST":
         action = request.POST.get("action")
-        handler = {"cancel": actions.cancel, "return": actions.request_return}.get(action)
+        handler = {"cancel": actions.cancel, "return": actions.request_return, "pay": actions.pay,
+                   "feedback": actions.feedback}.get(action)
         if handler is None:
             raise Http404("Unknown action.")
         return handler(request, ref, actor=GUEST_ACTOR, template=STATUS_TEMPLATE, refetch=lambda: _guest_ref(token))

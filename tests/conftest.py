@@ -21,6 +21,16 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_template_cache():
+    """Database templates are cached per process: one test's template must not render another's mail."""
+    from notifications.rendering import DB_TEMPLATES
+
+    DB_TEMPLATES.invalidate()
+    yield
+    DB_TEMPLATES.invalidate()
+
+
+@pytest.fixture(autouse=True)
 def _broker_not_marked_down():
     """A test whose broker was "down" must not make the next test skip publishing."""
     from notifications import outbox

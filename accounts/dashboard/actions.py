@@ -3,7 +3,8 @@
 Callers have already scoped the order (``ref`` comes from a fingerprint filtered by customer,
 or by the token's number + email); these functions only run the service and answer.
 """
-from orders.models import Order, OrderStatus
+from orders.checkout import CheckoutError, checkout_retry_payment
+from orders.models import Order, OrderStatus, Payment
 from orders.services import TransitionNotAllowed, return_request_create
 from seller.services import ActionNotPossible, order_cancel
 
@@ -51,3 +52,50 @@ def request_return(request, ref: StatusRef, *, actor, template: str, refetch):
                        open_form="return", return_form=form)
     return respond(request, ref, template=template, refetch=refetch,
                    flash=f"Return {return_request.number} requested. The shop will reply by email.")
+
+
+def pay(request, ref: StatusRef, *, actor, template: str, refetch):
+    """Pay now: the card again (through the gateway) or a switch to cash on delivery."""
+    from storefront.forms import RetryPaymentForm
+
+    form = RetryPaymentForm(request.POST, auto_id="pay_%s")
+    if not form.is_valid():
+        return respond(request, ref, template=template, refetch=refetch, error=_form_errors(form),
+                       open_form="pay", pay_form=form)
+    order = Order.objects.get(pk=ref.fp["id"])
+    method = form.cleaned_data["payment_method"]
+    try:
+        result = checkout_retry_payment(orders=[order], payment_method=method,
+                                        card_number=form.cleaned_data["card_number"])
+    except CheckoutError as exc:
+        return respond(request, refetch(), template=template, refetch=refetch, error=str(exc))
+    if not result.payment_ok:
+        # The attempt is on the timeline now: answer with the fresh page.
+        return respond(request, refetch(), template=template, refetch=refetch, open_form="pay",
+                       error=f"{result.error}. Nothing was charged and your items are still reserved: "
+                             f"try another card or choose cash on delivery.")
+    if method == Payment.Method.COD:
+        flash = "Cash on delivery chosen: your order is being prepared. Please pay when it arrives."
+    else:
+        flash = "Thank you: your payment went through. Your order is being prepared."
+    return respond(request, ref, template=template, refetch=refetch, flash=flash)
+
+
+def feedback(request, ref: StatusRef, *, actor, template: str, refetch):
+    """The feedback form of a delivered order (rating 1–5 and a comment; editable for a while)."""
+    from orders.feedback import FeedbackNotAllowed, order_feedback_save
+
+    from .forms import FeedbackForm
+
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        return respond(request, ref, template=template, refetch=refetch, error=_form_errors(form),
+                       open_form="review", feedback_form=form)
+    order = Order.objects.get(pk=ref.fp["id"])
+    try:
+        order_feedback_save(order=order, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"],
+                            actor=actor)
+    except FeedbackNotAllowed as exc:
+        return respond(request, ref, template=template, refetch=refetch, error=str(exc))
+    return respond(request, ref, template=template, refetch=refetch,
+                   flash="Thank you for your feedback: the shop can see it now.")

@@ -17,7 +17,16 @@ class CustomerCancelForm(PlainLabels, forms.Form):
     reason = forms.ChoiceField(choices=CANCEL_REASONS, initial="Changed my mind", label="Why are you cancelling?")
 
     def reason_text(self) -> str:
-        return f"Cancelled by the customer: {self.cleaned_data['reason']}"
+        # Just the reason: messages and the timeline say who cancelled ("Cancelled by you: …").
+        return self.cleaned_data["reason"]
+
+
+class FeedbackForm(PlainLabels, forms.Form):
+    rating = forms.TypedChoiceField(choices=[(n, str(n)) for n in range(5, 0, -1)], coerce=int,
+                                    widget=forms.RadioSelect, label="Your rating (5 is best)",
+                                    error_messages={"required": "Choose a rating from 1 to 5."})
+    comment = forms.CharField(required=False, max_length=2000, label="Anything to tell the shop? (optional)",
+                              widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ReturnForm(PlainLabels, forms.Form):

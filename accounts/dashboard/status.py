@@ -6,6 +6,7 @@ checkpoints, events and returns prefetched): no queries of their own.
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from seller.templatetags.dashboard_tags import money
@@ -79,6 +80,8 @@ def _delay(order, shipment) -> str:
         latest = next(iter(shipment.tracking_events.all()), None)
         message = f": {latest.message}" if latest and latest.message else "."
         return f"The carrier reported a problem{message}"
+    if shipment and shipment.status == TrackingStatus.OUT_FOR_DELIVERY:
+        return ""  # the carrier expects it today: whatever the old estimate said, it is not "delayed" now
     if shipment and not shipment.is_final:
         for event in reversed(order.events.all()):
             old, new = event.data.get("old_eta"), event.data.get("new_eta")
@@ -123,7 +126,8 @@ def order_progress(order) -> Progress:
         return Progress("on_hold", "On hold", detail, steps, eta, "warn")
     if status == OrderStatus.COMPLETED:
         when = shipment.delivered_at if shipment and shipment.delivered_at else None
-        detail = f"Delivered on {when:%A %-d %B}." if when else "Your order has been delivered."
+        # In the viewer's time zone (the current one), as the timeline shows it.
+        detail = f"Delivered on {timezone.localtime(when):%A %-d %B}." if when else "Your order has been delivered."
         return Progress("normal", "Delivered", detail, steps, None, "ok")
     if status == OrderStatus.PENDING:
         payments = list(order.payments.all())
@@ -147,6 +151,10 @@ def order_progress(order) -> Progress:
             TrackingStatus.RETURNED: "Returned to sender",
         }[tracking]
         detail = f"With {shipment.carrier_name}, tracking number {shipment.tracking_number}." if shipment else ""
+        if tracking == TrackingStatus.RETURNED:
+            detail = (f"{shipment.carrier_name} returned your parcel to the shop. The shop will send it again or "
+                      "refund you, and you will hear from us either way.")
+            return Progress("normal", headline, detail, steps, None, "warn")
     if delay:
         return Progress("delayed", f"{headline}: delayed", f"{delay} {detail}".strip(), steps, eta, "warn")
     return Progress("normal", headline, detail, steps, eta, "info")
@@ -224,11 +232,26 @@ def timeline_entries(order, *, audience: str = "customer") -> list[dict]:
 
 
 def customer_actions(order) -> dict[str, bool]:
-    """What the customer may do now: cancel while pending or processing; return after delivery."""
+    """What the customer may do now: pay an unpaid order; cancel while pending or processing; return after delivery."""
     open_returns = [r for r in order.returns.all() if r.status != ReturnRequest.Status.REJECTED]
     returned_line_ids = {line.pk for r in open_returns for line in r.lines.all()}
     returnable = [line for line in order.lines.all() if line.pk not in returned_line_ids]
+    from orders.feedback import feedback_editable
+    from orders.models import OrderFeedback
+
+    payments = list(order.payments.all())
+    try:
+        feedback = order.feedback
+    except OrderFeedback.DoesNotExist:
+        feedback = None
     return {
+        # Feedback: once the order is delivered; the customer may change it for a while.
+        "review": order.status == OrderStatus.COMPLETED and feedback_editable(feedback),
+        "feedback": ({"rating": feedback.rating, "comment": feedback.comment,
+                      "editable": feedback_editable(feedback)} if feedback is not None else None),
+        # Pay now: a pending order with nothing captured and no payment on its way (a declined card).
+        "pay": order.status == OrderStatus.PENDING and not any(
+            p.status in (Payment.Status.CAPTURED, Payment.Status.PENDING) for p in payments),
         "cancel": order.status in (OrderStatus.PENDING, OrderStatus.PROCESSING),
         "return": order.status == OrderStatus.COMPLETED and bool(returnable),
         "returnable_lines": returnable,

@@ -151,16 +151,20 @@ def _snapshot(ref: StatusRef) -> dict:
 
 def _build_snapshot(ref: StatusRef) -> dict:
     order = order_with_details(Order(pk=ref.fp["id"]))
-    context = {
-        "order": order,
-        "progress": order_progress(order),
-        "timeline": timeline_entries(order, audience="customer"),
-        "notifications": notification_rows(notifications_for_order(order, audience="customer"), audience="customer"),
-    }
     with timezone.override(ref.tz):
+        # The headline's dates are read in the viewer's zone, like the timeline's.
+        context = {
+            "order": order,
+            "progress": order_progress(order),
+            "timeline": timeline_entries(order, audience="customer"),
+            "notifications": notification_rows(notifications_for_order(order, audience="customer"),
+                                               audience="customer"),
+        }
         top = render_to_string("accounts/_order_status_top.html", context)
         body = render_to_string("accounts/_order_status_body.html", context)
     allowed = customer_actions(order)
+    from orders.unpaid import payment_deadline
+    from seller.services import amount_due
     snap = {
         "top": top,
         "body": body,
@@ -174,6 +178,12 @@ def _build_snapshot(ref: StatusRef) -> dict:
             "can_return": allowed["return"],
             "returnable": [(line.pk, f"{line.quantity} × {line.product_name}") for line in allowed["returnable_lines"]],
             "final": order.status in FINAL_STATUSES,
+            "can_pay": allowed["pay"],
+            "amount_due": amount_due(order, list(order.payments.all())),
+            "currency": order.currency,
+            "pay_by": payment_deadline(order) if allowed["pay"] else None,
+            "can_review": allowed["review"],
+            "feedback": allowed["feedback"],
         },
     }
     return snap
@@ -188,7 +198,9 @@ def _not_modified(request, ref: StatusRef) -> bool:
 
 
 def _live_context(request, ref: StatusRef, snap: dict, **extra) -> dict:
-    from .forms import CANCEL_REASONS, CustomerCancelForm, ReturnForm
+    from storefront.forms import RetryPaymentForm
+
+    from .forms import CANCEL_REASONS, CustomerCancelForm, FeedbackForm, ReturnForm
 
     meta = snap["meta"]
     return {
@@ -203,6 +215,9 @@ def _live_context(request, ref: StatusRef, snap: dict, **extra) -> dict:
         "return_form": extra.pop("return_form", None) or (ReturnForm(returnable=meta["returnable"])
                                                           if meta["can_return"] else None),
         "cancel_reasons": CANCEL_REASONS,
+        "feedback_form": extra.pop("feedback_form", None) or (
+            FeedbackForm(initial=meta["feedback"] or {}) if meta.get("can_review") else None),
+        "pay_form": extra.pop("pay_form", None) or (RetryPaymentForm(auto_id="pay_%s") if meta.get("can_pay") else None),
         # Overrides the bell's lazy count (context processor) with the one the fingerprint read, so
         # a cached page shows exactly the count in its cache key, and no second query is made.
         **({"inbox_unread": unread} if (unread := _bell_count(request, ref)) is not None else {}),

@@ -69,6 +69,8 @@ def customer_urls(number: str, user) -> dict:
         "live": f"{page}?live=1&k={poll_key(number=number, user=user)}",
         "cancel": reverse("accounts:order_cancel", args=[number]),
         "return": reverse("accounts:order_return", args=[number]),
+        "pay": reverse("accounts:order_pay", args=[number]),
+        "feedback": reverse("accounts:order_feedback", args=[number]),
         "back": reverse("accounts:dashboard"),
     }
 
@@ -128,6 +130,22 @@ def order_return(request, number):
     ref = _customer_ref(request, number)
     return actions.request_return(request, ref, actor=request.user, template=STATUS_TEMPLATE,
                                   refetch=lambda: _customer_ref(request, number))
+
+
+@require_POST
+@login_required
+def order_pay(request, number):
+    ref = _customer_ref(request, number)
+    return actions.pay(request, ref, actor=request.user, template=STATUS_TEMPLATE,
+                       refetch=lambda: _customer_ref(request, number))
+
+
+@require_POST
+@login_required
+def order_feedback(request, number):
+    ref = _customer_ref(request, number)
+    return actions.feedback(request, ref, actor=request.user, template=STATUS_TEMPLATE,
+                            refetch=lambda: _customer_ref(request, number))
 
 
 # --- inbox --------------------------------------------------------------------------------

@@ -79,7 +79,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL + a busy timeout let web, worker and beat share one SQLite file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        # IMMEDIATE: a transaction takes the write lock when it begins, so it waits (timeout)
+        # instead of failing with "database is locked" when it upgrades a read lock mid-way.
+        {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+         "transaction_mode": "IMMEDIATE"}
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -238,6 +241,29 @@ CELERY_BEAT_SCHEDULE["orders.poll-carriers"] = {
     "task": "orders.poll_due_shipments",
     "schedule": float(CARRIER_POLL_EVERY_SECONDS),
     "options": {"expire_seconds": CARRIER_POLL_EVERY_SECONDS},  # a missed run is skipped, not stacked
+}
+
+# --- Unpaid orders (orders.unpaid) -------------------------------------------------------
+# A card order whose payment failed keeps its stock this many hours, then is cancelled; the
+# customer is reminded this many hours before the deadline.
+UNPAID_ORDER_CANCEL_HOURS = env.float("UNPAID_ORDER_CANCEL_HOURS", default=24.0)
+UNPAID_ORDER_REMINDER_HOURS = env.float("UNPAID_ORDER_REMINDER_HOURS", default=6.0)
+# At most one "payment failed" message per order per this many minutes (every attempt stays on the timeline).
+PAYMENT_FAILED_NOTICE_MINUTES = env.int("PAYMENT_FAILED_NOTICE_MINUTES", default=60)
+CELERY_BEAT_SCHEDULE["orders.unpaid-orders"] = {
+    "task": "orders.unpaid_orders_sweep",
+    "schedule": 300.0,
+    "options": {"expire_seconds": 300},
+}
+
+# --- The live demo (`make run` sets DEMO_LIVE=1) ---------------------------------------------
+# Beat keeps this many simulated parcels on their way, placing new demo orders when needed.
+DEMO_LIVE = env.bool("DEMO_LIVE", default=False)
+DEMO_PARCELS_IN_FLIGHT = env.int("DEMO_PARCELS_IN_FLIGHT", default=2)
+CELERY_BEAT_SCHEDULE["orders.demo-keep-moving"] = {
+    "task": "orders.demo_keep_moving",
+    "schedule": 60.0,
+    "options": {"expire_seconds": 60},
 }
 
 # Mount the bare one-query baseline view under /bench/. Off unless BENCH_VIEWS=1: only

@@ -29,6 +29,10 @@ EXCEPTIONS = [
     "Missed its trunk connection at the {hub} hub",
     "Held at the {hub} hub: label could not be scanned, relabelled",
 ]
+RETURNED = ["Returned to sender: the address could not be found",
+            "Returned to sender: nobody was in after three attempts and the parcel was not collected"]
+# Of the parcels that hit an exception, the share that ends up back at the shop.
+RETURN_SHARE = 0.3
 DELIVERED = ["Delivered and signed for by the resident", "Delivered to your safe place (front porch)",
              "Delivered to your neighbour", "Delivered through the letterbox"]
 
@@ -76,6 +80,10 @@ def journey(tracking_number: str, destination: str = "") -> list[Step]:
         Step("out", jitter(0.80) + delay, T.OUT_FOR_DELIVERY, "Out for delivery: expected today", destination),
         Step("delivered", 1.0 + delay, T.DELIVERED, rng.choice(DELIVERED), destination),
     ]
+    # Drawn last, so every other parcel's journey is the same as before: now and then a delivery
+    # attempt fails for good and the parcel goes back to the shop (returned to sender).
+    if has_exception and rng.random() < RETURN_SHARE:
+        steps[-1] = Step("returned", 1.0 + delay, T.RETURNED, rng.choice(RETURNED), destination)
     return steps
 
 

@@ -39,3 +39,11 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def payment_label(status):
+    """A payment status as people read it ("captured" -> "Captured", "partially_refunded" -> "Partly refunded")."""
+    from orders.models import Payment
+
+    return dict(Payment.Status.choices).get(status, status)

@@ -19,8 +19,10 @@ from ..forms import BackorderForm, CancelForm, HoldForm, ReasonForm, ShipForm
 from ..services import (
     ActionNotPossible,
     order_cancel,
+    order_confirm,
     order_refund,
     payment_mark_received,
+    return_refund,
     shipment_mark_delivered,
 )
 from .orders import get_store_order, render_detail
@@ -39,8 +41,7 @@ def _valid(form):
 
 def _process(request, order):
     was = order.status
-    order_transition(order=order, to=OrderStatus.PROCESSING, actor=request.user,
-                     note="Hold released" if was == OrderStatus.ON_HOLD else "Confirmed by the seller")
+    order_confirm(order=order, actor=request.user, override_reason=request.POST.get("override_reason", ""))
     return "Hold released: the order is processing again." if was == OrderStatus.ON_HOLD \
         else "Order confirmed and marked processing."
 
@@ -129,7 +130,7 @@ def order_action(request, number, action):
 RETURN_MESSAGES = {
     ReturnRequest.Status.APPROVED: "Return approved. The customer has the return instructions.",
     ReturnRequest.Status.RECEIVED: "Return marked received.",
-    ReturnRequest.Status.REFUNDED: "Return refunded.",
+    ReturnRequest.Status.REFUNDED: "Return refunded through the payment gateway; the items are back in stock.",
     ReturnRequest.Status.REJECTED: "Return rejected. The customer has been told why.",
 }
 
@@ -148,7 +149,10 @@ def return_action(request, number, return_number, to):
         note = ""
         if to == ReturnRequest.Status.REJECTED:
             note = _valid(ReasonForm(request.POST, prefix=f"reject-{return_request.pk}"))["reason"]
-        return_set_status(return_request=return_request, to=to, actor=request.user, note=note)
+        if to == ReturnRequest.Status.REFUNDED:
+            return_refund(return_request=return_request, actor=request.user)
+        else:
+            return_set_status(return_request=return_request, to=to, actor=request.user, note=note)
         return RETURN_MESSAGES[to]
 
     return _run(request, order, f"reject-{return_request.pk}", run)

@@ -13,6 +13,7 @@ from orders.selectors import DEFAULT_SORT, STORE_SORTS, STORE_TABS, store_order_
 from ..access import seller_required
 from ..forms import BackorderForm, CancelForm, HoldForm, ShipForm
 from ..selectors import available_actions, return_actions
+from ..services import amount_due, needs_payment_override
 
 PAGE_SIZE = 25
 SORT_LABELS = {
@@ -81,6 +82,8 @@ def detail_context(request, order: Order, *, forms: dict | None = None, open_for
     return {
         "order": order,
         "actions": available_actions(order),
+        "process_needs_override": needs_payment_override(order, list(order.payments.all())),
+        "amount_due": amount_due(order, list(order.payments.all())),
         "return_actions": return_actions(order),
         "hold_form": forms.get("hold") or HoldForm(prefix="hold"),
         "cancel_form": forms.get("cancel") or CancelForm(prefix="cancel"),
@@ -106,3 +109,14 @@ def render_detail(request, order: Order, *, status: int = 200, **kwargs):
 @seller_required
 def order_detail(request, number):
     return render_detail(request, get_store_order(request, number))
+
+
+@require_GET
+@seller_required
+def feedback_list(request):
+    """What customers said about the store's delivered orders, newest first."""
+    from orders.feedback import store_feedback
+
+    page = Paginator(store_feedback(store=request.store), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "seller/feedback.html", {"page": page, "feedback": page.object_list,
+                                                    "section": "feedback"})

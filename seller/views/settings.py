@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from notifications.events import EVENTS, Channel
 from notifications.selectors import store_message_settings, store_options
-from notifications.services import seller_setting_set, store_message_set, store_options_set
+from notifications.services import seller_can_receive_sms, seller_setting_set, store_message_set, store_options_set
 
 from ..access import seller_required
 from ..forms import BrandingForm, MessageForm
@@ -98,6 +98,7 @@ def notification_settings(request):
     return render(request, "seller/settings.html", {
         "section": "settings",
         "rows": seller_alert_grid(request.store),
+        "sms_ready": seller_can_receive_sms(request.user),
         "channels": CHANNEL_COLUMNS,
         "switches": [{"name": name, "label": label, "help": help_text, "enabled": getattr(options, name)}
                      for name, (label, help_text) in STORE_SWITCHES.items()],
@@ -117,7 +118,8 @@ def setting_toggle(request):
         error = f"The platform does not send this alert by {Channel(channel).label}, so there is nothing to switch."
     else:
         try:
-            seller_setting_set(store=request.store, event=event, channel=channel, enabled=enabled)
+            seller_setting_set(store=request.store, event=event, channel=channel, enabled=enabled,
+                               actor=request.user)
         except ValidationError as exc:
             error = " ".join(exc.messages)
     if request.headers.get("HX-Request"):

@@ -112,6 +112,9 @@ def test_seller_switches_off_sms_for_new_orders_and_the_next_order_sends_none(li
                                                                                 shop):
     # The platform sends new-order alerts to sellers by SMS too; the seller opts out.
     platform_event_set(event="order.placed", enabled=True, seller_channels=["email", "sms", "inapp"])
+    from notifications.services import seller_setting_set
+
+    seller_setting_set(store=shop["store"], event="order.placed", channel="sms", enabled=True)  # switched on earlier
     seller_phone = str(shop["seller"].phone)
 
     shopper = new_page()

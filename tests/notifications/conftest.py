@@ -22,11 +22,3 @@ def commit(django_capture_on_commit_callbacks):
     """Run the block as if its transaction committed: on_commit callbacks (delivery) execute."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
-
-@pytest.fixture(autouse=True)
-def _fresh_template_cache():
-    from notifications.rendering import DB_TEMPLATES
-
-    DB_TEMPLATES.invalidate()
-    yield
-    DB_TEMPLATES.invalidate()

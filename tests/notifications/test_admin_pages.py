@@ -22,4 +22,4 @@ def test_platform_settings_is_a_single_row_opened_directly(admin_client):
 
 def test_shipped_defaults_overview_lists_every_event_audience_and_channel(admin_client):
     body = admin_client.get(reverse("admin:notifications_notificationtemplate_defaults")).content.decode()
-    assert body.count(">Customise</a>") == 72 and "return.rejected" in body
+    assert body.count(">Customise</a>") == 84 and "return.rejected" in body

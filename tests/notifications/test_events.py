@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.test import override_settings
 
 from notifications.events import EVENTS
@@ -62,9 +63,10 @@ def test_every_order_payment_shipment_and_return_row_of_spec_is_in_the_catalogue
                  "order.backordered", "order.shipped", "shipment.in_transit", "shipment.out_for_delivery",
                  "shipment.delivered", "order.delayed", "order.cancelled", "order.refunded", "return.requested",
                  "return.approved", "return.received", "return.refunded", "return.rejected"}
-    assert set(EVENTS) == spec_rows
+    # Issue 9 adds the unpaid-order reminder and the seller's "paid, OK to ship".
+    assert set(EVENTS) == spec_rows | {"order.payment_reminder", "order.payment_received", "shipment.returned"}
     seller_copies = {code for code, e in EVENTS.items() if e.seller_channels}
-    assert seller_copies == {"order.placed", "order.payment_failed", "shipment.delivered", "order.delayed",
+    assert seller_copies == {"order.placed", "order.payment_failed", "order.payment_received", "shipment.returned", "shipment.delivered", "order.delayed",
                              "order.cancelled", "return.requested"}
     assert EVENTS["shipment.in_transit"].category == "shipping_updates"
     assert EVENTS["shipment.out_for_delivery"].category == "shipping_updates"
@@ -140,14 +142,17 @@ def test_payment_failed_goes_to_customer_and_seller_with_how_to_retry(shop, comm
     with commit():
         result = place({shirt.pk: 1}, card_number=DECLINED_CARD)
     assert not result.payment_ok
-    customer_mail = only_email_to("guest@example.com", "order.payment_failed")
-    assert "did not go through" in customer_mail.subject
+    # One clear message for the customer: reserved, payment failed, how to pay, until when.
+    # No "Order confirmed: thank you" and no second "payment failed" email on top of it.
+    customer_mail = only_email_to("guest@example.com", "order.placed")
+    assert "reserved" in customer_mail.subject and "did not go through" in customer_mail.subject
+    assert "confirmed" not in customer_mail.subject.lower() and "thank you" not in customer_mail.body.lower()
     assert "declined" in customer_mail.body and "cash on delivery" in customer_mail.body
-    assert "/o/" in customer_mail.body
+    assert "/o/" in customer_mail.body and "#pay" in customer_mail.body
+    assert "until" in customer_mail.body and "cancelled automatically" in customer_mail.body
+    assert [m for m in mail.outbox if "guest@example.com" in m.to] == [customer_mail]
     seller_mail = only_email_to("seller@linen.example", "order.payment_failed")
     assert "do not ship" in seller_mail.subject.lower()
-    # The confirmation itself says the payment failed.
-    assert "did not go through" in only_email_to("guest@example.com", "order.placed").body
 
 
 def test_processing_after_later_payment_confirms_and_gives_timeframe(shop, commit):
@@ -308,8 +313,9 @@ def test_return_lifecycle_messages(paid_order, seller, customer_sms, commit):
     seller_requested = only_email_to("seller@linen.example", "return.requested")
     assert rr.number in seller_requested.subject and "Too small" in seller_requested.body
 
-    rr.return_address = "Linen & Co Returns, 2 Dock Road, Bristol"
-    rr.save(update_fields=["return_address"])
+    store = paid_order.store
+    store.return_address = "Linen & Co Returns, 2 Dock Road, Bristol"
+    store.save(update_fields=["return_address"])
     with commit():
         return_set_status(return_request=rr, to="approved", actor=seller)
     approved = only_email_to("ada@example.com", "return.approved")

@@ -163,14 +163,20 @@ def test_only_optional_categories_wait_and_only_on_interrupting_channels(categor
 
 
 def test_payment_failed_sms_goes_at_night(shop, sms_outbox, commit):
+    from orders.checkout import checkout_retry_payment
+
     from .helpers import DECLINED_CARD
 
     store, product = shop
     customer = CustomerFactory(email="ada@example.com", phone="+447911123456", sms_opt_in=True, time_zone="UTC")
     with time_machine.travel(at(2030, 1, 15, 2, 0), tick=False):
         with commit():
-            place({product.pk: 1}, customer=customer, email=customer.email, phone="+447911123456",
-                  sms_opt_in=True, card_number=DECLINED_CARD)
+            order = place({product.pk: 1}, customer=customer, email=customer.email, phone="+447911123456",
+                          sms_opt_in=True, card_number=DECLINED_CARD).orders[0]
+    # A second declined attempt two hours later (past the one-notice-an-hour throttle), at 04:00.
+    with time_machine.travel(at(2030, 1, 15, 4, 0), tick=False):
+        with commit():
+            checkout_retry_payment(orders=[order], payment_method="card", card_number=DECLINED_CARD)
     assert sent("order.payment_failed", channel="sms").get().status == "sent"
 
 

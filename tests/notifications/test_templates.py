@@ -194,7 +194,15 @@ def test_real_contexts_have_exactly_the_shape_of_the_sample_templates_are_valida
     customer = CustomerFactory(sms_opt_in=True)
     with commit():
         paid = place({shirt.pk: 1}, customer=customer, email=customer.email).orders[0]
-        place({shirt.pk: 1}, card_number=DECLINED_CARD)
+        declined = place({shirt.pk: 1}, card_number=DECLINED_CARD).orders[0]
+        from orders.checkout import checkout_retry_payment
+        from orders.unpaid import order_payment_remind
+
+        order_payment_remind(order=declined)
+        came_back = place({shirt.pk: 1}, customer=customer, email=customer.email).orders[0]
+        track(ship(Order.objects.get(pk=came_back.pk), tracking="RM999999999GB"), "returned",
+              message="Address not found")
+        checkout_retry_payment(orders=[declined], payment_method="card", card_number="4242 4242 4242 4242")
         other = OrderFactory(store=store, lines=[(shirt, 1)])
         order_transition(order=other, to="on_hold", note="Address")
         order_transition(order=other, to="processing")
@@ -207,6 +215,8 @@ def test_real_contexts_have_exactly_the_shape_of_the_sample_templates_are_valida
         track(shipment, "out_for_delivery")
         track(shipment, "delivered")
         rr = return_request_create(order=Order.objects.get(pk=paid.pk), lines=list(paid.lines.all()), reason="Big")
+        rr.order.store.return_address = "Returns, 2 Dock Road, Bristol"
+        rr.order.store.save(update_fields=["return_address"])
         for to in ("approved", "received", "refunded"):
             return_set_status(return_request=rr, to=to)
     settings.PAYMENT_GATEWAY = "tests.notifications.test_events.PendingGateway"

@@ -19,6 +19,8 @@ ADDRESS = {"name": "Ada", "line1": "1 Row", "city": "London", "postcode": "N1 9G
 @pytest.fixture
 def data(customer):
     product = ProductFactory(stock_on_hand=5)
+    product.store.return_address = "Returns, 1 Dock Road, Bristol"
+    product.store.save(update_fields=["return_address"])
     result = checkout_place(customer=customer, email=customer.email, items={product.pk: 1}, address=ADDRESS,
                             shipping_method="standard", payment_method="card", card_number="4242424242424242",
                             marketing_opt_in=True, ip="127.0.0.1")

@@ -45,7 +45,7 @@ def test_some_parcels_hit_an_exception_and_some_eta_slips():
     assert 0.15 < exceptions < 0.35
     assert exceptions < slips < 0.55
     for j in journeys:
-        assert [s.status for s in j][0] == "label_created" and j[-1].status == "delivered"
+        assert [s.status for s in j][0] == "label_created" and j[-1].status in ("delivered", "returned")
         assert j[-2].status == "out_for_delivery"
         assert [s.at for s in j] == sorted(s.at for s in j)
 

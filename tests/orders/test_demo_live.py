@@ -1,26 +1,56 @@
-from django.core.management import call_command
+"""Issue 9, item 10: the demo keeps a parcel moving for as long as it runs."""
+import pytest
+from django.test import override_settings
 
-from orders.models import OrderStatus, Shipment
-from tests.factories import OrderFactory, ProductFactory, SellerFactory
+from orders.demo import demo_keep_moving
+from orders.models import Order, Shipment, TrackingStatus
+from orders.tasks import demo_keep_moving as demo_task
+from tests.factories import CustomerFactory, ProductFactory, SellerFactory, StoreFactory
 
-
-def _processing_orders(n):
-    seller = SellerFactory()
-    product = ProductFactory(store=seller.store)
-    orders = [OrderFactory(store=seller.store, lines=[(product, 1)]) for _ in range(n)]
-    for order in orders:
-        type(order).objects.filter(pk=order.pk).update(status=OrderStatus.PROCESSING)
-    return orders
+pytestmark = pytest.mark.django_db
 
 
-def test_ships_processing_orders_with_the_simulated_carrier_once(db):
-    orders = _processing_orders(4)
+@pytest.fixture
+def demo_shop(db):
+    store = StoreFactory()
+    SellerFactory(store=store)
+    ProductFactory(store=store, stock_on_hand=20)
+    CustomerFactory(email="demo@example.com")
+    return store
 
-    call_command("demo_live", count=3)
-    call_command("demo_live", count=3)  # parcels in flight: ships nothing more
 
-    shipments = Shipment.objects.filter(carrier="simulated")
-    assert shipments.count() == 3
-    shipped = {s.order_id for s in shipments}
-    assert all(o.status == OrderStatus.SHIPPED for o in type(orders[0]).objects.filter(pk__in=shipped))
-    assert len({s.tracking_number for s in shipments}) == 3
+def test_when_every_parcel_is_delivered_a_new_order_is_placed_and_shipped(demo_shop, settings):
+    settings.DEMO_PARCELS_IN_FLIGHT = 1
+    done = demo_keep_moving()
+    assert [d.split()[0] for d in done] == ["placed", "shipped"]
+    shipment = Shipment.objects.get(carrier="simulated")
+    assert shipment.order.status == "shipped"
+    assert demo_keep_moving() == []  # one already in flight
+    Shipment.objects.filter(pk=shipment.pk).update(status=TrackingStatus.DELIVERED)
+    Order.objects.filter(pk=shipment.order_id).update(status="completed")
+    assert len(demo_keep_moving()) == 2
+    assert Shipment.objects.filter(carrier="simulated").count() == 2
+    assert len(set(Shipment.objects.values_list("tracking_number", flat=True))) == 2
+
+
+def test_beat_task_does_nothing_outside_the_demo(demo_shop):
+    with override_settings(DEMO_LIVE=False):
+        assert demo_task() == []
+    assert not Shipment.objects.exists()
+    with override_settings(DEMO_LIVE=True, DEMO_PARCELS_IN_FLIGHT=1):
+        demo_task()
+    assert Shipment.objects.count() == 1
+
+
+def test_demo_is_on_the_beat_schedule(settings):
+    assert settings.CELERY_BEAT_SCHEDULE["orders.demo-keep-moving"]["task"] == "orders.demo_keep_moving"
+
+
+def test_sqlite_waits_for_the_write_lock_instead_of_failing(settings):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    options = settings.DATABASES["default"]["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE" and options["timeout"] >= 20
+    assert "journal_mode=WAL" in options["init_command"]

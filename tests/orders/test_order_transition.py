@@ -23,7 +23,8 @@ def captured():
 
 def test_table_matches_spec():
     assert ORDER_TRANSITIONS[OrderStatus.PENDING] == {"processing", "on_hold", "cancelled"}
-    assert ORDER_TRANSITIONS[OrderStatus.SHIPPED] == {"completed"}
+    # Cancelled / refunded only when the parcel came back (test_returned_parcel below).
+    assert ORDER_TRANSITIONS[OrderStatus.SHIPPED] == {"completed", "cancelled", "refunded"}
     assert ORDER_TRANSITIONS[OrderStatus.ON_HOLD] >= {"processing", "cancelled"}
     assert ORDER_TRANSITIONS[OrderStatus.REFUNDED] == frozenset()
     assert len(ALLOWED) + len(FORBIDDEN) == 49
@@ -33,6 +34,10 @@ def test_table_matches_spec():
 def test_allowed_transition_saves_logs_and_signals_once(order, seller, captured, current, to):
     Order.objects.filter(pk=order.pk).update(status=current)
     order.refresh_from_db()
+    if current == OrderStatus.SHIPPED and to != OrderStatus.COMPLETED:
+        from orders.models import Shipment
+
+        Shipment.objects.create(order=order, carrier="dpd", tracking_number="RTS1", status="returned")
     events_before = OrderEvent.objects.filter(order=order).count()
 
     order_transition(order=order, to=to, actor=seller, note="because")
@@ -76,3 +81,15 @@ def test_saving_without_status_change_sends_nothing(order, captured):
     order.save()
     assert captured == []
     assert not OrderEvent.objects.filter(order=order, kind="status").exists()
+
+
+@pytest.mark.parametrize("to", [OrderStatus.CANCELLED, OrderStatus.REFUNDED])
+def test_a_shipped_order_is_cancelled_or_refunded_only_when_its_parcel_came_back(order, to):
+    from orders.models import Shipment
+
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.SHIPPED)
+    order.refresh_from_db()
+    Shipment.objects.create(order=order, carrier="dpd", tracking_number="ONWAY1", status="in_transit")
+    with pytest.raises(TransitionNotAllowed):
+        order_transition(order=order, to=to)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED

@@ -28,12 +28,21 @@ def test_grid_lists_seller_events_and_channels(seller_client, sms_offered):
     body = response.content.decode()
     assert response.status_code == 200
     assert 'data-testid="toggle-order.placed-sms"' in body
+    # Out of the box every seller alert is offered by SMS (off until switched on).
+    assert 'data-testid="toggle-order.cancelled-sms"' in body
+    platform_event_set(event="order.cancelled", enabled=True, seller_channels=["email", "inapp"])
+    body = seller_client.get(reverse("seller:settings")).content.decode()
     assert 'data-testid="not-offered-order.cancelled-sms"' in body
     assert "Order confirmation / new order" in body
     assert "Shipping updates" in body and "Review invitation" in body
 
 
 def test_toggle_saves_in_place_for_htmx(seller_client, seller, sms_offered):
+    seller.phone = "+447911123456"
+    seller.save()
+    assert cell(seller_alert_grid(seller.store), "order.placed", "sms") is False  # SMS is opt-in
+    seller_client.post(reverse("seller:setting_toggle"), {"event": "order.placed", "channel": "sms", "enabled": "1"},
+                       HTTP_HX_REQUEST="true")
     assert cell(seller_alert_grid(seller.store), "order.placed", "sms") is True
     response = seller_client.post(reverse("seller:setting_toggle"), {"event": "order.placed", "channel": "sms"},
                                   HTTP_HX_REQUEST="true")
@@ -48,6 +57,7 @@ def test_toggle_saves_in_place_for_htmx(seller_client, seller, sms_offered):
 
 
 def test_channel_the_platform_does_not_send_cannot_be_switched(seller_client):
+    platform_event_set(event="order.cancelled", enabled=True, seller_channels=["email", "inapp"])
     response = seller_client.post(reverse("seller:setting_toggle"),
                                   {"event": "order.cancelled", "channel": "sms", "enabled": "1"},
                                   HTTP_HX_REQUEST="true")
@@ -88,3 +98,25 @@ def test_review_link_must_be_a_url(seller_client, seller):
     assert not StoreNotificationOptions.objects.filter(store=seller.store, review_url="not a url").exists()
     seller_client.post(reverse("seller:review_url"), {"review_url": "https://reviews.example/store"})
     assert StoreNotificationOptions.objects.get(store=seller.store).review_url == "https://reviews.example/store"
+
+
+def test_sms_alerts_are_offered_off_and_need_a_mobile_number_to_switch_on(seller_client, seller):
+    page = seller_client.get(reverse("seller:settings")).content.decode()
+    for event in ("order.placed", "order.payment_failed", "shipment.delivered", "order.cancelled",
+                  "return.requested"):
+        assert f'data-testid="toggle-{event}-sms"' in page
+        assert cell(seller_alert_grid(seller.store), event, "sms") is False
+    assert 'data-testid="sms-needs-number"' in page
+    seller.phone = ""
+    seller.save()
+    response = seller_client.post(reverse("seller:setting_toggle"),
+                                  {"event": "order.placed", "channel": "sms", "enabled": "1"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422 and "mobile number" in response.content.decode()
+    assert not SellerNotificationSetting.objects.exists()
+    seller.phone = "+447911123456"
+    seller.save()
+    assert 'data-testid="sms-needs-number"' not in seller_client.get(reverse("seller:settings")).content.decode()
+    response = seller_client.post(reverse("seller:setting_toggle"),
+                                  {"event": "order.placed", "channel": "sms", "enabled": "1"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert cell(seller_alert_grid(seller.store), "order.placed", "sms") is True

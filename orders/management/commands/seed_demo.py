@@ -179,7 +179,8 @@ class Command(BaseCommand):
         for slug, name, accent, sign_off, (username, first, last) in STORES:
             store, _ = Store.objects.get_or_create(slug=slug, defaults={
                 "name": name, "accent_colour": accent, "sign_off": sign_off, "sender_name": name,
-                "support_email": f"help@{slug}.example"})
+                "support_email": f"help@{slug}.example",
+                "return_address": f"{name} Returns\nUnit 4, Riverside Trading Estate\nBristol BS2 0QT"})
             stores[slug] = store
             sellers[slug] = self._user(username, first_name=first, last_name=last, store=store,
                                        phone="+447911100" + str(100 + len(sellers)))
