@@ -8,6 +8,8 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbid
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from notify_site.text import storable
+
 from .models import DeliveryAttempt, Suppression
 from .services import attempt_record_provider_status, sms_inbound_keyword
 
@@ -80,12 +82,17 @@ ANYMAIL_STATUS = {
 
 def on_anymail_tracking(sender, event, esp_name, **kwargs):
     """anymail.signals.tracking receiver: move the attempt for event.message_id on."""
+    from .email_webhooks import event_seen_before
+
     status, suppress = ANYMAIL_STATUS.get(event.event_type, (None, ""))
     if status is None:
+        return
+    if event_seen_before(esp_name=esp_name, event_id=event.event_id):
+        log.info("%s tracking event %s already handled: replay ignored", esp_name, event.event_id)
         return
     # A soft bounce (mailbox full, greylisted…) is not a reason to stop mailing the address.
     if suppress == Suppression.Reason.BOUNCE and event.reject_reason not in ("bounced", "invalid", None):
         suppress = ""
-    error = " · ".join(str(x) for x in (event.reject_reason, event.description, event.mta_response) if x)
-    attempt_record_provider_status(provider_message_id=event.message_id or "", status=status,
+    error = storable(" · ".join(str(x) for x in (event.reject_reason, event.description, event.mta_response) if x))
+    attempt_record_provider_status(provider_message_id=storable(event.message_id or ""), status=status,
                                    provider_status=f"{esp_name}:{event.event_type}", error=error, suppress=suppress)

@@ -179,6 +179,13 @@ ANYMAIL = {
     if key.startswith("ANYMAIL_")
 }
 
+# The one email provider whose tracking webhook is mounted at /anymail/<esp>/tracking/: the ESP of
+# EMAIL_BACKEND unless set (e.g. "postmark"). Its basic auth is ANYMAIL_WEBHOOK_SECRET ("user:password"),
+# required in production (system check notifications.E001).
+EMAIL_WEBHOOK_ESP = env("EMAIL_WEBHOOK_ESP", default="")
+# Mailgun signs only a timestamp and a token: an older signature is refused as a replay.
+EMAIL_WEBHOOK_MAX_AGE_SECONDS = env.int("EMAIL_WEBHOOK_MAX_AGE_SECONDS", default=900)
+
 # --- Twilio (SMS / WhatsApp) ---------------------------------------------------------
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
