@@ -88,3 +88,12 @@ def loads_json(text: str):
         raise ValueError(f"{name} is not valid JSON")
 
     return json.loads(text, parse_constant=no_constants)
+
+
+def validate_single_line(value: str) -> None:
+    """Form validator for text that ends up in a mail header (sender names, store names)."""
+    from django.core.exceptions import ValidationError
+
+    if value and has_header_breaks(value):
+        raise ValidationError("Use one line of text: line breaks and control characters are not allowed here.",
+                              code="header_breaks")
