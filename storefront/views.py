@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from catalog.models import Product, Store
+from notify_site.client_ip import client_ip_or_none
 from catalog.services import StockError, back_in_stock_subscribe
 from orders.checkout import (
     CheckoutError,
@@ -163,7 +164,7 @@ def cart_remove(request, product_id):
 # --- checkout -------------------------------------------------------------------------------
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip_or_none(request)
 
 
 def checkout(request):

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_celery_beat",
     "anymail",
+    "axes",
     "phonenumber_field",
     "accounts",
     "catalog",
@@ -50,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "notify_site.urls"
@@ -87,7 +90,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 # ModelBackend with the signed-in user's row cached (invalidated on save/delete).
-AUTHENTICATION_BACKENDS = ["accounts.backends.CachedModelBackend"]
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.CachedModelBackend"]
+# The backend a user is signed in with after sign-up.
+LOGIN_BACKEND = "accounts.backends.CachedModelBackend"
+
+# --- Client address and login throttling ---------------------------------------------------
+# Proxies in front of the app (addresses or networks, comma separated): X-Forwarded-For is read only
+# from them (notify_site/client_ip.py). Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+RATELIMIT_IP_META_KEY = "notify_site.client_ip.client_ip"
+# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair
+# is locked for AXES_COOLOFF_MINUTES (site and admin alike); a successful login resets the count.
+# Staff unlock early in the admin (Axes › Access attempts) or with `manage.py axes_reset_username`.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "notify_site.client_ip.client_ip"
+AXES_VERBOSE = False
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "storefront:product_list"
 LOGOUT_REDIRECT_URL = "storefront:product_list"
