@@ -27,6 +27,9 @@ INVALID = "@@unknown variable: %s@@"
 INVALID_RE = re.compile(r"@@unknown variable: ([^@]*)@@")
 TEMPLATE_TTL = 10.0
 SMS_MAX_CHARS = 1600  # Twilio rejects longer bodies
+# Context values a shopper types at checkout or in a cancel / return request.
+CUSTOMER_TEXT_RE = re.compile(r"\b(?:recipient|customer)\.(?:first_name|name|email)\b|\bship_to\b|"
+                              r"\bshipping_address\b|\bchange\.(?:reason|note)\b")
 
 # Which parts a channel uses, and which of them must not render blank.
 PARTS = {
@@ -260,6 +263,13 @@ def validate(*, event: str, audience: str, channel: str, sources: dict[str, str]
     for part in PARTS[channel]:
         source = sources.get(part) or ""
         fname = FIELD_FOR_PART[part]
+        if part == "subject" and audience == "customer" and CUSTOMER_TEXT_RE.search(source):
+            # Anyone can check out as a guest with any email address: a subject carrying what they typed
+            # would let the shop deliver their text to someone else's inbox.
+            errors.setdefault(fname, []).append(
+                "Customer subjects cannot include what a shopper typed (names, addresses, reasons): "
+                f"remove {CUSTOMER_TEXT_RE.search(source).group(0)}.")
+            continue
         if not source.strip():
             if part in REQUIRED[channel]:
                 errors.setdefault(fname, []).append(f"{PART_LABEL[part]} is required for {channel.label}.")

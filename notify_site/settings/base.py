@@ -251,6 +251,11 @@ CELERY_BEAT_SCHEDULE["orders.poll-carriers"] = {
 # bench/status_page.sh sets it.
 BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 
+# Cash-on-delivery checkouts allowed per client address and per email address (django-ratelimit
+# rates, e.g. "5/h"); card checkouts are not capped.
+CHECKOUT_COD_RATE_PER_IP = env("CHECKOUT_COD_RATE_PER_IP", default="5/h")
+CHECKOUT_COD_RATE_PER_EMAIL = env("CHECKOUT_COD_RATE_PER_EMAIL", default="3/h")
+
 # Status-page links in messages are signed and expire after this many days.
 STATUS_LINK_MAX_AGE_DAYS = env.int("STATUS_LINK_MAX_AGE_DAYS", default=90)
 
