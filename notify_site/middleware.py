@@ -44,3 +44,32 @@ class RejectNulBytesMiddleware:
         if problem:
             return HttpResponseBadRequest(f"Bad request: {problem}\n", content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+# Browser features no page here uses (Permissions-Policy).
+PERMISSIONS_POLICY = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+                      "microphone=(), payment=(), usb=(), browsing-topics=()")
+
+
+class PrivacyHeadersMiddleware:
+    """``Cache-Control: private`` on every response to a signed-in user (their orders, inbox and
+    dashboards must never be kept by a shared cache), and a Permissions-Policy on every response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        from django.contrib.auth import SESSION_KEY
+        from django.utils.cache import patch_cache_control, patch_vary_headers
+
+        session = getattr(request, "session", None)
+        # The session, not request.user: reading the user here would cost a query on pages that don't.
+        if session is not None and session.get(SESSION_KEY):
+            cache_control = response.get("Cache-Control", "")
+            if "public" in cache_control:
+                del response["Cache-Control"]
+            patch_cache_control(response, private=True)
+            patch_vary_headers(response, ["Cookie"])
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
