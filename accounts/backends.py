@@ -7,6 +7,7 @@ handlers below) or changed in bulk (``User.objects...update()``, accounts.models
 the next request; the session's auth hash is still checked against the cached row by Django.
 """
 from django.contrib.auth import get_user_model
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
@@ -46,3 +47,14 @@ def forget_cached_users(user_ids) -> None:
 @receiver(post_delete, sender=get_user_model(), dispatch_uid="accounts.user_cache_delete")
 def _forget_cached_user(sender, instance, **kwargs):
     forget_cached_users([instance.pk])
+
+
+class WebLoginThrottleBackend(AxesStandaloneBackend):
+    """django-axes' lockout check for logins that come with a request (the site's and the admin's
+    login forms always pass it). ``authenticate()`` without one (management commands, scripts) is
+    not a web login: this backend steps aside instead of raising, and the next backend decides."""
+
+    def authenticate(self, request=None, *args, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, *args, **kwargs)

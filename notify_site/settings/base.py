@@ -117,7 +117,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 # ModelBackend with the signed-in user's row cached (invalidated on save/delete).
 # django-axes first: it refuses a locked-out login before any password is checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.CachedModelBackend"]
+AUTHENTICATION_BACKENDS = ["accounts.backends.WebLoginThrottleBackend", "accounts.backends.CachedModelBackend"]
 # The backend a user is signed in with after sign-up.
 LOGIN_BACKEND = "accounts.backends.CachedModelBackend"
 

@@ -96,3 +96,10 @@ def test_login_throttle_keys_on_the_forwarded_client(client):
     ok = client.post(LOGIN, {"username": "ann", "password": "pass12345!"}, REMOTE_ADDR="10.0.0.2",
                      HTTP_X_FORWARDED_FOR="203.0.113.9")
     assert ok.status_code == 302
+
+
+def test_authenticate_without_a_request_still_works_and_is_not_throttled():
+    from django.contrib.auth import authenticate
+
+    CustomerFactory(username="ann")
+    assert authenticate(username="ann", password="pass12345!") is not None
