@@ -113,10 +113,18 @@ def tracking_webhook(request, esp: str):
         return JsonResponse({"error": "Email tracking webhooks are not configured here."}, status=503)
 
 
+def _event_key(esp_name: str, event_id: str) -> str:
+    digest = hashlib.sha256(f"{esp_name.lower()}:{event_id}".encode("utf-8", "replace")).hexdigest()
+    return f"anymail:event:{digest}"
+
+
 def event_seen_before(*, esp_name: str, event_id: str | None) -> bool:
     """True when this provider event id was already handled (a replay); remembers it otherwise."""
     if not event_id:
         return False
-    digest = hashlib.sha256(f"{esp_name.lower()}:{event_id}".encode("utf-8", "replace")).hexdigest()
-    key = f"anymail:event:{digest}"
-    return not cache.add(key, 1, REPLAY_TTL_SECONDS)
+    return not cache.add(_event_key(esp_name, str(event_id)), 1, REPLAY_TTL_SECONDS)
+
+
+def forget_event(*, esp_name: str, event_id: str | None) -> None:
+    if event_id:
+        cache.delete(_event_key(esp_name, str(event_id)))

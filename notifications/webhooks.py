@@ -110,7 +110,7 @@ ANYMAIL_STATUS = {
 
 def on_anymail_tracking(sender, event, esp_name, **kwargs):
     """anymail.signals.tracking receiver: move the attempt for event.message_id on."""
-    from .email_webhooks import event_seen_before
+    from .email_webhooks import event_seen_before, forget_event
 
     status, suppress = ANYMAIL_STATUS.get(event.event_type, (None, ""))
     if status is None:
@@ -122,5 +122,10 @@ def on_anymail_tracking(sender, event, esp_name, **kwargs):
     if suppress == Suppression.Reason.BOUNCE and event.reject_reason not in ("bounced", "invalid", None):
         suppress = ""
     error = storable(" · ".join(str(x) for x in (event.reject_reason, event.description, event.mta_response) if x))
-    attempt_record_provider_status(provider_message_id=storable(event.message_id or ""), status=status,
-                                   provider_status=f"{esp_name}:{event.event_type}", error=error, suppress=suppress)
+    try:
+        attempt_record_provider_status(provider_message_id=storable(event.message_id or ""), status=status,
+                                       provider_status=f"{esp_name}:{event.event_type}", error=error,
+                                       suppress=suppress)
+    except Exception:
+        forget_event(esp_name=esp_name, event_id=event.event_id)  # the provider's retry must be handled
+        raise
