@@ -45,7 +45,8 @@ run: seed
 check: install var
 	DJANGO_SETTINGS_MODULE=notify_site.settings.test $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=notify_site.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
-	  ALLOWED_HOSTS=shop.example.com $(PY) manage.py check --deploy --fail-level WARNING
+	  ALLOWED_HOSTS=shop.example.com ANYMAIL_WEBHOOK_SECRET=hook:$$(head -c 24 /dev/urandom | base64) \
+	  $(PY) manage.py check --deploy --fail-level WARNING
 
 test: check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -2,6 +2,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as AuthUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from phonenumber_field.modelfields import PhoneNumberField
@@ -12,8 +13,46 @@ def validate_time_zone(value):
         raise ValidationError(f"“{value}” is not a known time zone (e.g. Europe/London).")
 
 
+class UserQuerySet(models.QuerySet):
+    """Bulk writes drop the signed-in users' cached rows (accounts.backends) like save() does, so a
+    deactivation or password change done with ``update()`` signs the user out on the next request."""
+
+    def update(self, **kwargs):
+        from .backends import forget_cached_users
+
+        ids = list(self.values_list("pk", flat=True))
+        rows = super().update(**kwargs)
+        forget_cached_users(ids)
+        return rows
+
+    update.alters_data = True
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        from .backends import forget_cached_users
+
+        objs = list(objs)
+        rows = super().bulk_update(objs, fields, batch_size=batch_size)
+        forget_cached_users([obj.pk for obj in objs])
+        return rows
+
+    bulk_update.alters_data = True
+
+
+class UserManager(AuthUserManager.from_queryset(UserQuerySet)):
+    # Migrations keep Django's UserManager (same API): no migration for a queryset hook.
+    def deconstruct(self):
+        return False, "django.contrib.auth.models.UserManager", None, (), {}
+
+    def __eq__(self, other):
+        return isinstance(other, AuthUserManager) and self._constructor_args == other._constructor_args
+
+    __hash__ = AuthUserManager.__hash__
+
+
 class User(AbstractUser):
     """A customer, a seller (member of one store), or both. Profile fields live here."""
+
+    objects = UserManager()
 
     email = models.EmailField("email address", unique=True)
     store = models.ForeignKey(

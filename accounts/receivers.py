@@ -3,6 +3,8 @@
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
+from notify_site.client_ip import client_ip_or_none
+
 from .models import User
 from .services import login_activity_record
 
@@ -10,7 +12,7 @@ from .services import login_activity_record
 def _client(request):
     if request is None:
         return None, ""
-    return request.META.get("REMOTE_ADDR") or None, request.META.get("HTTP_USER_AGENT", "")
+    return client_ip_or_none(request), request.META.get("HTTP_USER_AGENT", "")
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.login_activity.succeeded")

@@ -23,6 +23,16 @@ def signup(request):
         data = form.cleaned_data
         user = user_create(username=data["username"], email=data["email"], password=data["password1"],
                            phone=data.get("phone") or "")
-        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        login(request, user, backend=settings.LOGIN_BACKEND)
         return redirect(_safe_next(request) or "storefront:product_list")
     return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request)})
+
+
+def locked_out(request, credentials, *args, **kwargs):
+    """django-axes lockout page (AXES_LOCKOUT_CALLABLE), for the site's and the admin's login."""
+    from axes.helpers import get_client_username, get_failure_limit
+
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    return render(request, "accounts/locked_out.html", {
+        "username": get_client_username(request, credentials) or "",
+        "failure_limit": get_failure_limit(request, credentials), "minutes": minutes}, status=429)

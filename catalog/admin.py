@@ -1,12 +1,32 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+
+from notify_site.text import validate_single_line
 
 from .models import BackInStockSubscription, Product, Store
 from .services import StockError, stock_set
 
 
+class StoreAdminForm(forms.ModelForm):
+    """The store's name and sender name end up in the From header of its customers' emails."""
+
+    class Meta:
+        model = Store
+        fields = "__all__"
+
+    def clean_name(self):
+        validate_single_line(self.cleaned_data.get("name", ""))
+        return self.cleaned_data.get("name", "")
+
+    def clean_sender_name(self):
+        validate_single_line(self.cleaned_data.get("sender_name", ""))
+        return self.cleaned_data.get("sender_name", "")
+
+
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
+    form = StoreAdminForm
     list_display = ("name", "slug", "sender_name", "support_email", "product_count", "created_at")
     search_fields = ("name", "slug", "sender_name", "support_email")
     prepopulated_fields = {"slug": ("name",)}

@@ -153,7 +153,8 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
         """htmx: the live preview panel for what is in the form right now (nothing is saved)."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not self.has_view_or_change_permission(request):
+        # Rendering staff-written sources is part of editing them: change permission, not view.
+        if not self.has_change_permission(request) and not (object_id is None and self.has_add_permission(request)):
             raise PermissionDenied
         event, audience, channel, _ = self._identity(request, object_id)
         ctx = {"channel": channel, "result": None, "problem": ""}
@@ -171,7 +172,7 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
         """htmx: send what is in the form (rendered with sample data) to the signed-in staff member."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not self.has_view_or_change_permission(request):
+        if not self.has_change_permission(request) and not (object_id is None and self.has_add_permission(request)):
             raise PermissionDenied
         event, audience, channel, language = self._identity(request, object_id)
         try:
@@ -283,7 +284,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def error_short(self, obj):
         return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
 
-    @admin.action(description="Resend (new attempt on the same notification)")
+    @admin.action(description="Resend (new attempt on the same notification)", permissions=["change"])
     def resend(self, request, queryset):
         done, refused = 0, []
         for notification in queryset:

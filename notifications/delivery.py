@@ -317,12 +317,14 @@ ATTEMPT_FOR_NOTIFICATION = {
 
 
 def attempt_record_provider_status(*, provider_message_id: str, status: str, provider_status: str = "",
-                                   error: str = "", suppress: str = "") -> DeliveryAttempt | None:
+                                   error: str = "", suppress: str = "",
+                                   progress: dict | None = None) -> DeliveryAttempt | None:
     """A provider told us what became of a message: move its attempt and notification on.
 
     ``status``: sent | delivered | bounced | failed. ``suppress``: a Suppression reason to add the
     address to the suppression list (hard bounce, complaint, STOP). Unknown ids return None.
-    A final state is never moved back by a late, out-of-order callback.
+    A final state is never moved back by a late, out-of-order callback; with ``progress`` (provider
+    status -> how far along it is) a callback older than the one recorded changes nothing at all.
     """
     if not provider_message_id:
         return None
@@ -330,6 +332,8 @@ def attempt_record_provider_status(*, provider_message_id: str, status: str, pro
                .filter(provider_message_id=provider_message_id).order_by("-id").first())
     if attempt is None:
         return None
+    if progress and progress.get(attempt.provider_status, -1) > progress.get(provider_status, -1):
+        return attempt  # a late callback: what we already know is further along
     now = timezone.now()
     with transaction.atomic():
         final = (DeliveryAttempt.Status.DELIVERED, DeliveryAttempt.Status.BOUNCED, DeliveryAttempt.Status.FAILED)
@@ -360,30 +364,37 @@ STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT
 START_WORDS = {"START", "YES", "UNSTOP", "OPTIN"}
 
 
-def sms_inbound_keyword(*, from_number: str, body: str) -> str:
+def sms_inbound_keyword(*, from_number: str, body: str, opt_out_type: str = "") -> str:
     """Handle an inbound SMS: STOP-type words suppress the number and record the withdrawal;
-    START-type words lift it. Returns "stop", "start" or "" (anything else is ignored)."""
+    START-type words lift it. ``opt_out_type`` ("stop" / "start" / "help", from Twilio's OptOutType)
+    decides when given, whatever the keyword or language. Returns "stop", "start", "help" or ""
+    (anything else is ignored; HELP changes nothing here, Twilio answers it)."""
     from accounts.models import ConsentRecord, User
 
-    word = (body or "").strip().split(maxsplit=1)[0].upper() if (body or "").strip() else ""
+    word = (body or "").strip().split(maxsplit=1)[0].upper()[:20] if (body or "").strip() else ""
     number = (from_number or "").strip()
-    if not number or word not in STOP_WORDS | START_WORDS:
+    if opt_out_type == "help":
+        return "help"
+    action = (opt_out_type if opt_out_type in ("stop", "start")
+              else "stop" if word in STOP_WORDS else "start" if word in START_WORDS else "")
+    if not number or not action:
         return ""
+    word = word or action.upper()
     users = list(User.objects.filter(phone=number))
     with transaction.atomic():
-        if word in STOP_WORDS:
+        if action == "stop":
             Suppression.objects.update_or_create(channel=Channel.SMS, address=number,
                                                  defaults={"reason": Suppression.Reason.STOP,
                                                            "detail": f"Replied {word}"})
             User.objects.filter(pk__in=[u.pk for u in users]).update(sms_opt_in=False)
-            granted, action = False, "stop"
+            granted = False
         else:
             Suppression.objects.filter(channel=Channel.SMS, address=number, reason=Suppression.Reason.STOP).delete()
             User.objects.filter(pk__in=[u.pk for u in users]).update(sms_opt_in=True)
-            granted, action = True, "start"
+            granted = True
         ConsentRecord.objects.bulk_create([
             ConsentRecord(user=u, email=u.email, kind=ConsentRecord.Kind.SMS_UPDATES, granted=granted,
-                          source=f"SMS {word}") for u in users
+                          source=f"SMS {word}"[:64]) for u in users
         ] or [ConsentRecord(user=None, email="", kind=ConsentRecord.Kind.SMS_UPDATES, granted=granted,
                             source=f"SMS {word} from {number}"[:64])])
     return action

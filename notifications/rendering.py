@@ -16,16 +16,20 @@ from pathlib import Path
 
 import css_inline
 from django.conf import settings
-from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
+from django.template import Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import translation
 
 from .events import Channel
+from .template_safety import BudgetContext, ReadOnlyDict, ReadOnlyList, check_output, read_only
 
 TEMPLATE_DIR = Path(settings.BASE_DIR) / "templates"
 INVALID = "@@unknown variable: %s@@"
 INVALID_RE = re.compile(r"@@unknown variable: ([^@]*)@@")
 TEMPLATE_TTL = 10.0
 SMS_MAX_CHARS = 1600  # Twilio rejects longer bodies
+# Context values a shopper types at checkout or in a cancel / return request.
+CUSTOMER_TEXT_RE = re.compile(r"\b(?:recipient|customer)\.(?:first_name|name|email)\b|\bship_to\b|"
+                              r"\bshipping_address\b|\bchange\.(?:reason|note)\b")
 
 # Which parts a channel uses, and which of them must not render blank.
 PARTS = {
@@ -44,7 +48,8 @@ PART_LABEL = {"subject": "Subject / title", "text": "Text body", "html": "HTML b
 
 def _engine(autoescape: bool) -> Engine:
     return Engine(dirs=[str(TEMPLATE_DIR)], app_dirs=True, autoescape=autoescape, string_if_invalid=INVALID,
-                  builtins=["django.contrib.humanize.templatetags.humanize"], debug=False)
+                  builtins=["django.contrib.humanize.templatetags.humanize", "notifications.template_safety"],
+                  debug=False)
 
 
 TEXT_ENGINE = _engine(autoescape=False)
@@ -142,10 +147,11 @@ def _clean(part: str, value: str) -> str:
 
 def _render_parts(compiled: dict, channel: str, context: dict) -> dict[str, str]:
     out = {}
-    ctx = Context(context, autoescape=True)
+    # Read-only data and one time budget for all parts (notifications.template_safety).
+    ctx = BudgetContext(read_only(context), autoescape=True)
     for part, template in compiled.items():
         ctx.autoescape = part == "html"
-        value = _clean(part, template.render(ctx))
+        value = _clean(part, check_output(PART_LABEL[part], template.render(ctx)))
         unknown = INVALID_RE.findall(value)
         if unknown:
             raise RenderError(f"{PART_LABEL[part]}: unknown variable {', '.join(sorted(set(unknown)))}")
@@ -205,7 +211,7 @@ def render(*, event: str, audience: str, channel: str, language: str, context: d
 
 # --- validation and preview (admin) ---------------------------------------------------------------
 
-class _StrictContext(Context):
+class _StrictContext(BudgetContext):
     """A Context that remembers every top-level name a template looked up and did not find."""
 
     def __init__(self, *args, missing=None, **kwargs):
@@ -225,7 +231,7 @@ class _StrictContext(Context):
         return new_context
 
 
-class _StrictDict(dict):
+class _StrictDict(ReadOnlyDict):
     """A context dict that records lookups of keys it does not have (``{% if order.nmber %}`` too)."""
 
     def __init__(self, data, path, missing):
@@ -240,8 +246,8 @@ class _StrictDict(dict):
 def _strict(value, path, missing):
     if isinstance(value, dict):
         return _StrictDict({k: _strict(v, f"{path}.{k}", missing) for k, v in value.items()}, path, missing)
-    if isinstance(value, list):
-        return [_strict(v, f"{path}[]", missing) for v in value]
+    if isinstance(value, (list, tuple)):
+        return ReadOnlyList(_strict(v, f"{path}[]", missing) for v in value)
     return value
 
 
@@ -257,6 +263,13 @@ def validate(*, event: str, audience: str, channel: str, sources: dict[str, str]
     for part in PARTS[channel]:
         source = sources.get(part) or ""
         fname = FIELD_FOR_PART[part]
+        if part == "subject" and audience == "customer" and CUSTOMER_TEXT_RE.search(source):
+            # Anyone can check out as a guest with any email address: a subject carrying what they typed
+            # would let the shop deliver their text to someone else's inbox.
+            errors.setdefault(fname, []).append(
+                "Customer subjects cannot include what a shopper typed (names, addresses, reasons): "
+                f"remove {CUSTOMER_TEXT_RE.search(source).group(0)}.")
+            continue
         if not source.strip():
             if part in REQUIRED[channel]:
                 errors.setdefault(fname, []).append(f"{PART_LABEL[part]} is required for {channel.label}.")
@@ -266,12 +279,15 @@ def validate(*, event: str, audience: str, channel: str, sources: dict[str, str]
         except TemplateSyntaxError as exc:
             errors.setdefault(fname, []).append(f"Template syntax error: {exc}")
             continue
+        except Exception as exc:  # a tag that fails to compile in some other way is still a form error
+            errors.setdefault(fname, []).append(f"Template error: {type(exc).__name__}: {exc}")
+            continue
         missing: set = set()
         ctx = _StrictContext({k: _strict(v, k, missing) for k, v in sample.items()}, autoescape=part == "html",
                              missing=missing)
         try:
             with translation.override("en"):
-                output = _clean(part, template.render(ctx))
+                output = _clean(part, check_output(PART_LABEL[part], template.render(ctx)))
         except Exception as exc:
             errors.setdefault(fname, []).append(f"Rendering failed with sample data: {type(exc).__name__}: {exc}")
             continue

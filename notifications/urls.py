@@ -1,11 +1,18 @@
-from django.urls import include, path
+from django.urls import path, re_path
 
-from . import webhooks
+from . import email_webhooks, webhooks
 
 app_name = "notifications"
+# Providers call these with or without the trailing slash: both are served (a redirect would drop
+# the POST body); reverse() gives the slashed form.
 urlpatterns = [
     path("notifications/twilio/status/", webhooks.twilio_status, name="twilio_status"),
+    path("notifications/twilio/status", webhooks.twilio_status),
     path("notifications/twilio/inbound/", webhooks.twilio_inbound, name="twilio_inbound"),
-    # anymail's ESP tracking webhooks, e.g. /anymail/postmark/tracking/ (basic auth: ANYMAIL_WEBHOOK_SECRET)
-    path("anymail/", include("anymail.urls")),
+    path("notifications/twilio/inbound", webhooks.twilio_inbound),
+    # The configured email provider's tracking webhook only, e.g. /anymail/postmark/tracking/
+    # (basic auth: ANYMAIL_WEBHOOK_SECRET); Mandrill's combined endpoint is /anymail/mandrill/.
+    re_path(r"^anymail/(?P<esp>[a-z_]+)/tracking/$", email_webhooks.tracking_webhook, name="email_tracking"),
+    re_path(r"^anymail/(?P<esp>[a-z_]+)/tracking$", email_webhooks.tracking_webhook),
+    re_path(r"^anymail/(?P<esp>mandrill)/?$", email_webhooks.tracking_webhook),
 ]

@@ -36,9 +36,10 @@ def carrier_webhook(request, carrier: str):
     try:
         parsed = adapter.parse_webhook(raw_body, request.headers)
     except WebhookPayloadError as exc:
-        logger.warning("%s webhook refused: %s", adapter.code, exc)
+        # Signed but unreadable: a 400 with the reason (a 500 would have the carrier retry it for days).
+        logger.warning("%s webhook refused (400): %s", adapter.code, exc)
         return JsonResponse({"error": str(exc)}, status=400)
-    payload = json.loads(raw_body)
+    payload = json.loads(raw_body)  # parse_webhook has checked it is a storable JSON object
     log = carrier_webhook_ingest(carrier=adapter.code, parsed=parsed, payload=payload,
                                  event_type=str(payload.get("description") or payload.get("event") or ""))
     return JsonResponse({"outcome": log.outcome, "checkpoints_stored": log.checkpoints_stored})

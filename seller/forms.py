@@ -3,6 +3,7 @@ from django import forms
 from django.utils import timezone
 
 from catalog.models import Store
+from notify_site.text import validate_single_line
 from orders.carriers import CARRIER_CHOICES
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
@@ -83,6 +84,11 @@ class BrandingForm(PlainLabels, forms.ModelForm):
             "logo": "PNG, JPEG or GIF, up to 1 MB. Shown at the top of your emails.",
             "return_address": "Where customers send returns. Approved returns carry it; needed to approve one.",
         }
+
+    def clean_sender_name(self):
+        value = self.cleaned_data.get("sender_name", "")
+        validate_single_line(value)  # it becomes the From header
+        return value
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from catalog.models import Product, Store
+from notify_site.client_ip import client_ip_or_none
 from catalog.services import StockError, back_in_stock_subscribe
 from orders.checkout import (
     CheckoutError,
@@ -163,7 +164,7 @@ def cart_remove(request, product_id):
 # --- checkout -------------------------------------------------------------------------------
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip_or_none(request)
 
 
 def checkout(request):
@@ -195,7 +196,11 @@ def checkout(request):
         for value, label in Order.ShippingMethod.choices
     ]
 
-    if request.method == "POST" and form.is_valid():
+    status = 400
+    if request.method == "POST" and form.is_valid() and _cod_rate_limited(request, form.cleaned_data):
+        form.add_error(None, COD_LIMITED)
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             result = checkout_place(
@@ -216,7 +221,29 @@ def checkout(request):
         "form": form, "quote": quotes[method], "method": method,
         # One summary per delivery method; the page shows the one whose radio is ticked (CSS :has, no JS).
         "summaries": list(quotes.items()),
-    }, status=400 if request.method == "POST" else 200)
+    }, status=status if request.method == "POST" else 200)
+
+
+# Cash on delivery costs an attacker nothing: cap it per client address and per email address, so
+# the shop cannot be used to send order emails to someone else's inbox (settings.CHECKOUT_COD_RATE_*).
+COD_LIMITED = ("Too many cash-on-delivery orders from here or for this email address. Please wait a while, "
+               "or pay by card.")
+
+
+def _cod_rate_limited(request, data) -> bool:
+    from django.conf import settings
+    from django_ratelimit.core import is_ratelimited
+
+    from orders.models import Payment
+
+    if data.get("payment_method") != Payment.Method.COD:
+        return False
+    email = (data.get("email") or "").strip().lower()
+    by_ip = is_ratelimited(request, group="checkout-cod-ip", key="ip", rate=settings.CHECKOUT_COD_RATE_PER_IP,
+                           method="POST", increment=True)
+    by_email = is_ratelimited(request, group="checkout-cod-email", key=lambda group, request: email,
+                              rate=settings.CHECKOUT_COD_RATE_PER_EMAIL, method="POST", increment=True)
+    return by_ip or by_email
 
 
 def _placed_orders_or_404(request, checkout_id: UUID) -> list[Order]:

@@ -8,10 +8,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage, is_ratelimited
 
 from accounts.dashboard import actions
 from accounts.dashboard.status_page import StatusRef, live_response, page_response, status_fingerprint
+from notify_site.client_ip import client_ip
 from orders.links import BadStatusLink, order_number_from_token, status_path
 from orders.selectors import normalise_order_number
 from seller.forms import PlainLabels
@@ -20,9 +21,14 @@ STATUS_TEMPLATE = "accounts/order_status.html"
 GUEST_ACTOR = "Guest (customer)"
 NOT_FOUND = ("We couldn't find an order with that number and email address. Check both against your "
              "order confirmation email and try again.")
-# Per client address, and per order number (so spreading guesses over addresses doesn't help).
+# Per client address; and per order number, counting wrong answers only (so spreading guesses over
+# addresses doesn't help). A number that has had too many wrong answers is not closed to its owner:
+# it asks for the delivery postcode as well (which a guesser does not have), with few tries per address.
 TRACK_RATE_PER_IP = "10/m"
 TRACK_RATE_PER_NUMBER = "20/h"
+TRACK_RATE_STEP_UP_PER_IP = "3/h"
+STEP_UP = ("This order number has had too many wrong attempts. To see it, also enter the delivery postcode "
+           "from your order confirmation email (or open the link in any email about the order).")
 
 
 class TrackForm(PlainLabels, forms.Form):
@@ -31,33 +37,59 @@ class TrackForm(PlainLabels, forms.Form):
                                                            "autocapitalize": "characters"}))
     email = forms.EmailField(label="Email used for the order",
                              widget=forms.EmailInput(attrs={"placeholder": "you@example.com", "autocomplete": "email"}))
+    postcode = forms.CharField(label="Delivery postcode", max_length=20, required=False,
+                               widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
 
 
 def _track_number_key(group, request):
     return normalise_order_number(request.POST.get("number", ""))
 
 
+def _number_ip_key(group, request):
+    return f"{normalise_order_number(request.POST.get('number', ''))}|{client_ip(request)}"
+
+
+def _postcode(value: str) -> str:
+    return "".join(value.split()).upper()
+
+
+def _number_locked(request, *, fail: bool) -> bool:
+    """Whether this order number has had too many wrong answers (``fail``: count one more)."""
+    usage = get_usage(request, group="track-number", key=_track_number_key, rate=TRACK_RATE_PER_NUMBER,
+                      method="POST", increment=fail)
+    return usage is not None and usage["count"] >= usage["limit"]
+
+
 @require_http_methods(["GET", "POST"])
 def track(request):
     if request.method == "GET":
         return render(request, "accounts/order_track.html", {"form": TrackForm()})
-    limited = (
-        is_ratelimited(request, group="track-ip", key="ip", rate=TRACK_RATE_PER_IP, method="POST", increment=True)
-        | is_ratelimited(request, group="track-number", key=_track_number_key, rate=TRACK_RATE_PER_NUMBER,
-                         method="POST", increment=True)
-    )
+    limited = is_ratelimited(request, group="track-ip", key="ip", rate=TRACK_RATE_PER_IP, method="POST",
+                             increment=True)
     form = TrackForm(request.POST)
     if limited:
         return render(request, "accounts/order_track.html", {
             "form": form, "error": "Too many attempts. Please wait a few minutes and try again."}, status=429)
     if not form.is_valid():
         return render(request, "accounts/order_track.html", {"form": form}, status=400)
-    fp = status_fingerprint(number=form.cleaned_data["number"], email=form.cleaned_data["email"])
-    if fp is None:
-        return render(request, "accounts/order_track.html", {"form": form, "error": NOT_FOUND}, status=404)
+    data = form.cleaned_data
+    step_up = _number_locked(request, fail=False)
+    if step_up:
+        if not data["postcode"] or is_ratelimited(request, group="track-step-up", key=_number_ip_key,
+                                                  rate=TRACK_RATE_STEP_UP_PER_IP, method="POST", increment=True):
+            return render(request, "accounts/order_track.html",
+                          {"form": form, "error": STEP_UP, "step_up": True}, status=429)
+    fp = status_fingerprint(number=data["number"], email=data["email"])
     from orders.models import Order
 
-    return redirect(status_path(Order(number=fp["number"], email=form.cleaned_data["email"])))
+    if fp is not None and step_up and _postcode(Order.objects.filter(number=fp["number"]).values_list(
+            "shipping_postcode", flat=True).first() or "") != _postcode(data["postcode"]):
+        fp = None
+    if fp is None:
+        _number_locked(request, fail=True)
+        return render(request, "accounts/order_track.html",
+                      {"form": form, "error": STEP_UP if step_up else NOT_FOUND, "step_up": step_up}, status=404)
+    return redirect(status_path(Order(number=fp["number"], email=data["email"])))
 
 
 def guest_urls(token: str) -> dict:

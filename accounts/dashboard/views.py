@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from notifications.events import Channel
+from notify_site.client_ip import client_ip_or_none
 from notifications.models import PlatformSettings, QuietHours
 from notifications.selectors import customer_preferences_matrix, quiet_hours_for
 from notifications.services import customer_preference_set
@@ -174,7 +175,7 @@ def inbox_read_all(request):
 # --- notification preferences ----------------------------------------------------------------
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip_or_none(request)
 
 
 @login_required

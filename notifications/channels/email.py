@@ -8,6 +8,8 @@ from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsR
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from notify_site.text import has_header_breaks, header_safe
+
 from ..events import Category
 from . import ChannelError, OutgoingMessage, SendResult
 
@@ -34,7 +36,13 @@ class EmailChannel:
         provider = provider_name()
         from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
         domain = from_address.rpartition("@")[2] or "localhost"
-        from_name = message.from_name or parseaddr(settings.DEFAULT_FROM_EMAIL)[0] or settings.SHOP_NAME
+        # Header values are made single-line here: a sender name or subject saved with a line break
+        # before the forms refused them is sent cleaned, not refused by Django (BadHeaderError) on
+        # every retry.
+        from_name = header_safe(message.from_name or parseaddr(settings.DEFAULT_FROM_EMAIL)[0]
+                                or settings.SHOP_NAME)
+        subject = header_safe(message.subject)
+        reply_to = message.reply_to if message.reply_to and not has_header_breaks(message.reply_to) else ""
         if message.message_ref:
             message_id = f"<{message.message_ref}@{domain}>"
         else:
@@ -44,8 +52,8 @@ class EmailChannel:
             headers["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         email = EmailMultiAlternatives(
-            subject=message.subject, body=message.text, from_email=formataddr((from_name, from_address)),
-            to=[message.to], reply_to=[message.reply_to] if message.reply_to else None, headers=headers,
+            subject=subject, body=message.text, from_email=formataddr((from_name, from_address)),
+            to=[message.to], reply_to=[reply_to] if reply_to else None, headers=headers,
         )
         if message.html:
             email.attach_alternative(message.html, "text/html")

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -29,6 +30,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_celery_beat",
     "anymail",
+    "axes",
+    "csp",
     "phonenumber_field",
     "accounts",
     "catalog",
@@ -41,6 +44,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL (%00) anywhere in the request is a 400 here, before any view or the session reads it.
+    "notify_site.middleware.RejectNulBytesMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "notify_site.middleware.PrivacyHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -48,7 +55,31 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts and stylesheets from this site only, inline script
+# only with the request's nonce ({{ request.csp_nonce }}; no page needs one today). Style attributes
+# stay allowed: store accent colours and the inlined CSS of email previews use them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "style-src-elem": [SELF, NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        # SITE_URL: email previews link the store logo absolutely.
+        "img-src": [SELF, "data:", SITE_URL, *env.list("CSP_IMG_SRC", default=[])],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 ROOT_URLCONF = "notify_site.urls"
 WSGI_APPLICATION = "notify_site.wsgi.application"
@@ -88,7 +119,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 # ModelBackend with the signed-in user's row cached (invalidated on save/delete).
-AUTHENTICATION_BACKENDS = ["accounts.backends.CachedModelBackend"]
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = ["accounts.backends.WebLoginThrottleBackend", "accounts.backends.CachedModelBackend"]
+# The backend a user is signed in with after sign-up.
+LOGIN_BACKEND = "accounts.backends.CachedModelBackend"
+
+# --- Client address and login throttling ---------------------------------------------------
+# Proxies in front of the app (addresses or networks, comma separated): X-Forwarded-For is read only
+# from them (notify_site/client_ip.py). Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+RATELIMIT_IP_META_KEY = "notify_site.client_ip.client_ip"
+# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair
+# is locked for AXES_COOLOFF_MINUTES (site and admin alike); a successful login resets the count.
+# Staff unlock early in the admin (Axes › Access attempts) or with `manage.py axes_reset_username`.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "notify_site.client_ip.client_ip"
+AXES_VERBOSE = False
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "storefront:product_list"
 LOGOUT_REDIRECT_URL = "storefront:product_list"
@@ -196,6 +246,13 @@ ANYMAIL = {
     if key.startswith("ANYMAIL_")
 }
 
+# The one email provider whose tracking webhook is mounted at /anymail/<esp>/tracking/: the ESP of
+# EMAIL_BACKEND unless set (e.g. "postmark"). Its basic auth is ANYMAIL_WEBHOOK_SECRET ("user:password"),
+# required in production (system check notifications.E001).
+EMAIL_WEBHOOK_ESP = env("EMAIL_WEBHOOK_ESP", default="")
+# Mailgun signs only a timestamp and a token: an older signature is refused as a replay.
+EMAIL_WEBHOOK_MAX_AGE_SECONDS = env.int("EMAIL_WEBHOOK_MAX_AGE_SECONDS", default=900)
+
 # --- Twilio (SMS / WhatsApp) ---------------------------------------------------------
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
@@ -269,6 +326,11 @@ CELERY_BEAT_SCHEDULE["orders.demo-keep-moving"] = {
 # Mount the bare one-query baseline view under /bench/. Off unless BENCH_VIEWS=1: only
 # bench/status_page.sh sets it.
 BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
+
+# Cash-on-delivery checkouts allowed per client address and per email address (django-ratelimit
+# rates, e.g. "5/h"); card checkouts are not capped.
+CHECKOUT_COD_RATE_PER_IP = env("CHECKOUT_COD_RATE_PER_IP", default="5/h")
+CHECKOUT_COD_RATE_PER_EMAIL = env("CHECKOUT_COD_RATE_PER_EMAIL", default="3/h")
 
 # Status-page links in messages are signed and expire after this many days.
 STATUS_LINK_MAX_AGE_DAYS = env.int("STATUS_LINK_MAX_AGE_DAYS", default=90)

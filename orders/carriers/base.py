@@ -8,12 +8,14 @@ webhook view and the polling task hand their results to ``orders.carriers.ingest
 import hashlib
 import hmac
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 
 from django.utils.dateparse import parse_date, parse_datetime
 
+from notify_site.text import first_unstorable, loads_json
 from orders.services import TrackingUpdate
 
 
@@ -104,14 +106,22 @@ class SignedWebhookAdapter(CarrierAdapter):
 # --- helpers shared by adapters ------------------------------------------------------------
 
 def load_json_object(raw_body: bytes) -> dict:
+    """The body as a JSON object, or WebhookPayloadError saying why not: not UTF-8, not JSON, NaN or
+    Infinity, nested deeper than we read, or holding text the database cannot store (NUL, a lone
+    surrogate)."""
     try:
-        data = json.loads(raw_body.decode("utf-8"))
+        data = loads_json(raw_body.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise WebhookPayloadError("Body is not UTF-8.") from exc
     except json.JSONDecodeError as exc:
         raise WebhookPayloadError(f"Body is not valid JSON: {exc.msg} at position {exc.pos}.") from exc
+    except (ValueError, RecursionError) as exc:
+        raise WebhookPayloadError(f"Body is not acceptable JSON: {exc}.") from exc
     if not isinstance(data, dict):
         raise WebhookPayloadError("Body must be a JSON object.")
+    problem = first_unstorable(data)
+    if problem:
+        raise WebhookPayloadError(f"Body is not acceptable: {problem}.")
     return data
 
 
@@ -128,23 +138,38 @@ def optional_str(mapping: dict, key: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+# Times outside this range are not real scans (a timestamp of 1e20, year 9999, before unix time).
+EARLIEST = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=dt_timezone.utc)
+
+
 def to_utc(value, where: str) -> datetime:
-    """An ISO 8601 string (or unix seconds) as an aware UTC datetime; naive times are taken as UTC."""
+    """An ISO 8601 string (or unix seconds) as an aware UTC datetime; naive times are taken as UTC.
+    Anything else, or a time outside 1970–2100, is a WebhookPayloadError naming the field."""
     if isinstance(value, bool):
         value = None
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, tz=dt_timezone.utc)
     parsed = None
-    if isinstance(value, str) and value.strip():
-        try:
+    try:
+        if isinstance(value, (int, float)):
+            parsed = datetime.fromtimestamp(value, tz=dt_timezone.utc) if math.isfinite(value) else None
+        elif isinstance(value, str) and value.strip():
             parsed = parse_datetime(value.strip())
-        except ValueError:
-            parsed = None
+            if parsed is not None:
+                if parsed.tzinfo is None:
+                    parsed = parsed.replace(tzinfo=dt_timezone.utc)
+                parsed = parsed.astimezone(dt_timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        parsed = None
     if parsed is None:
-        raise WebhookPayloadError(f"{where} is not a date-time: {value!r}.")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt_timezone.utc)
-    return parsed.astimezone(dt_timezone.utc)
+        raise WebhookPayloadError(f"{where} is not a date-time: {_shown(value)}.")
+    if not EARLIEST <= parsed < LATEST:
+        raise WebhookPayloadError(f"{where} is out of range: {_shown(value)}.")
+    return parsed
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def to_date(value, where: str) -> date | None:
@@ -158,9 +183,11 @@ def to_date(value, where: str) -> date | None:
         except ValueError:
             as_date = None
         if as_date is not None:
+            if not EARLIEST.date() <= as_date < LATEST.date():
+                raise WebhookPayloadError(f"{where} is out of range: {_shown(value)}.")
             # A date-time estimate carries its own offset; the calendar day it names is what we show.
             return as_date
-    raise WebhookPayloadError(f"{where} is not a date: {value!r}.")
+    raise WebhookPayloadError(f"{where} is not a date: {_shown(value)}.")
 
 
 def checkpoint_key(carrier: str, occurred_at: datetime, carrier_status: str, message: str, location: str) -> str:

@@ -46,3 +46,34 @@ def test_deleted_user_is_signed_out(client, customer):
     customer.delete()
     response = client.get(URL)
     assert response.status_code == 302
+
+
+def test_deactivation_by_queryset_update_signs_the_user_out_at_once(client, customer):
+    from accounts.models import User
+
+    client.force_login(customer)
+    _user_queries(client)  # cached now
+    User.objects.filter(pk=customer.pk).update(is_active=False)
+    response = client.get(URL)
+    assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+
+
+def test_password_change_by_queryset_update_ends_the_cached_session(client, customer):
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import User
+
+    client.force_login(customer)
+    _user_queries(client)
+    User.objects.filter(email=customer.email).update(password=make_password("another-Strong-pass-9"))
+    assert client.get(URL).status_code == 302
+
+
+def test_bulk_update_drops_the_cached_row_too(client, customer):
+    from accounts.models import User
+
+    client.force_login(customer)
+    _user_queries(client)
+    customer.is_active = False
+    User.objects.bulk_update([customer], ["is_active"])
+    assert client.get(URL).status_code == 302

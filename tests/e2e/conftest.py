@@ -36,15 +36,22 @@ def new_page(browser):
     """new_page(viewport=...) -> a page in its own browser context (its own cookies)."""
     contexts = []
 
+    violations = []
+
     def make(viewport=DESKTOP):
         context = browser.new_context(viewport=viewport)
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # Every page must pass the Content-Security-Policy: a blocked script or style fails the test.
+        page.on("console", lambda msg: violations.append(msg.text)
+                if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text else None)
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert violations == [], violations
 
 
 @pytest.fixture

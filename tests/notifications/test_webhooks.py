@@ -109,7 +109,7 @@ def basic_auth(secret="hook:s3cret"):
     return "Basic " + base64.b64encode(secret.encode()).decode()
 
 
-@override_settings(ANYMAIL={"WEBHOOK_SECRET": "hook:s3cret"})
+@override_settings(ANYMAIL={"WEBHOOK_SECRET": "hook:s3cret"}, EMAIL_WEBHOOK_ESP="postmark")
 def test_anymail_tracking_bounce_marks_the_email_bounced_and_suppresses(client, order, commit):
     with commit():
         order_transition(order=order, to="on_hold", note="Stock check")
@@ -128,7 +128,7 @@ def test_anymail_tracking_bounce_marks_the_email_bounced_and_suppresses(client, 
     assert Suppression.objects.filter(channel="email", address=order.email.lower(), reason="bounce").exists()
 
 
-@override_settings(ANYMAIL={"WEBHOOK_SECRET": "hook:s3cret"})
+@override_settings(ANYMAIL={"WEBHOOK_SECRET": "hook:s3cret"}, EMAIL_WEBHOOK_ESP="postmark")
 def test_anymail_tracking_delivery_and_bad_auth(client, order, commit):
     with commit():
         order_transition(order=order, to="on_hold", note="Stock check")
