@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("ops.urls")),  # /healthz, /readyz, /metrics (issue 16)
     path("admin/", admin.site.urls),
     path("account/", include("accounts.urls")),
     path("seller/", include("seller.urls")),
