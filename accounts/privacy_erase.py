@@ -4,7 +4,8 @@ Kept: the orders (accounting), with name, address, email, phone and note replace
 lines, totals and the timeline's statuses; each notification row with its status, channel and
 legal basis; consent records as "given / withdrawn, when, where" without the email or IP.
 Erased: message subjects, bodies, contexts and the customer's addresses on them (seller copies
-of the orders lose their contexts and bodies too: they carried the ship-to), delivery errors,
+of the orders lose their contexts and bodies too: they carried the ship-to; the sellers' in-app
+copies keep their text with the customer's details replaced), delivery errors,
 carrier payloads of the orders' parcels, free text the customer wrote (return reasons).
 Deleted: login history, inbox, preferences, quiet hours, loyalty, back-in-stock alerts,
 suppression entries for the customer's addresses, data export archives.
@@ -17,7 +18,7 @@ def personal_values(user, orders) -> set[str]:
     values = {user.username, user.email, user.first_name, user.last_name, user.get_full_name(), str(user.phone or "")}
     for order in orders:
         values |= {order.email, order.phone, order.shipping_name, order.shipping_line1, order.shipping_line2,
-                   order.shipping_postcode}
+                   order.shipping_postcode, order.shipping_city}
     # Short values (a first name like "Al") would scrub unrelated words: only distinctive ones.
     return {v.strip() for v in values if v and len(v.strip()) >= 3}
 
@@ -74,6 +75,9 @@ def _erase_messages(user, order_ids, values):
                                                   status_reason=scrub(reason, values)[:300])
     DeliveryAttempt.objects.filter(notification_id__in=ids).update(error="")
     InboxMessage.objects.filter(user=user).delete()
+    for message in InboxMessage.objects.filter(notification_id__in=ids):  # the sellers' copies
+        InboxMessage.objects.filter(pk=message.pk).update(title=scrub(message.title, values)[:300],
+                                                          body=scrub(message.body, values))
     addresses = {v for v in values if "@" in v or v.startswith("+")}
     Suppression.objects.filter(address__in=addresses | {a.lower() for a in addresses}).delete()
 
