@@ -21,6 +21,11 @@ def current() -> dict:
     return dict(_context.get())
 
 
+def start(**values) -> None:
+    """Replace the whole log context (the start of a request)."""
+    _context.set({k: v for k, v in values.items() if v is not None})
+
+
 def bind_values(**values) -> contextvars.Token:
     """Add values to the log context until ``unbind(token)``; None values are dropped."""
     merged = dict(_context.get())

@@ -27,11 +27,11 @@ class RequestContextMiddleware:
         incoming = request.META.get(REQUEST_ID_HEADER, "")
         request_id = incoming if VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
-        token = logs.bind_values(request_id=request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            logs.unbind(token)
+        # A fresh context per request, deliberately not reset on the way out: Django logs 4xx
+        # responses ("Not Found: …") after the middleware chain returns, and they should carry the
+        # id too. The next request on this thread starts from scratch again.
+        logs.start(request_id=request_id)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         self._count_webhook(request, response)
         return response
@@ -39,7 +39,7 @@ class RequestContextMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         number = view_kwargs.get("number")
         if number:
-            logs.bind_values(order_number=str(number)[:32])  # reset with the request's context
+            logs.bind_values(order_number=str(number)[:32])
         return None
 
     @staticmethod
