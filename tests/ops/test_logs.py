@@ -19,7 +19,8 @@ def json_lines():
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(ContextFilter())
-    handler.setFormatter(JsonLogFormatter(config["format"], rename_fields=config["rename_fields"]))
+    handler.setFormatter(JsonLogFormatter(config["format"], datefmt=config["datefmt"],
+                                         rename_fields=config["rename_fields"]))
     root = logging.getLogger()
     root.addHandler(handler)
     try:
