@@ -75,7 +75,7 @@ def logging_config(log_format: str, level: str) -> dict:
     formatters = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "ops.logs.JsonLogFormatter",
-                 "format": "%(asctime)s %(message)s %(request_id)s %(task_id)s %(notification_id)s "
+                 "format": "%(asctime)s %(message)s %(process)d %(request_id)s %(task_id)s %(notification_id)s "
                            "%(order_number)s %(user_id)s",
                  "datefmt": "%Y-%m-%dT%H:%M:%S%z",
                  "rename_fields": {"asctime": "time"}},

@@ -3,7 +3,7 @@ from django.db import models
 
 
 class Heartbeat(models.Model):
-    """``name`` is "beat", "worker" (any worker) or "worker@<hostname>" (one worker)."""
+    """``name`` is "beat", "worker" (any worker) or "worker:<hostname>" (one worker)."""
 
     name = models.CharField(max_length=200, primary_key=True)
     last_seen = models.DateTimeField()

@@ -23,7 +23,7 @@ def heartbeat_worker(*, hostname: str = "") -> None:
     """A worker ran ops.heartbeat: record "worker" (any worker) and this worker by name."""
     now = timezone.now()
     heartbeat_record(name=WORKER, at=now)
-    heartbeat_record(name=f"{WORKER}@{hostname or socket.gethostname()}", at=now)
+    heartbeat_record(name=f"{WORKER}:{hostname or socket.gethostname()}", at=now)
 
 
 def heartbeat_ages(now=None) -> dict[str, float]:

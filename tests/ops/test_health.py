@@ -36,7 +36,7 @@ def test_readyz_names_the_missing_heartbeats_then_passes_once_worker_and_beat_ar
     _beat_publishes_heartbeat()
     heartbeat.delay()  # eager: runs here, as a worker would
     assert {h.name for h in Heartbeat.objects.all()} >= {"beat", "worker"}
-    assert any(h.name.startswith("worker@") for h in Heartbeat.objects.all())
+    assert any(h.name.startswith("worker:") for h in Heartbeat.objects.all())
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ok" and ready.json()["failed"] == []
 
