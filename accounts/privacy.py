@@ -18,6 +18,7 @@ import io
 import json
 import uuid
 import zipfile
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
@@ -49,8 +50,15 @@ class PrivacyLinkError(Exception):
 
 # --- the messages (account events: a context of their own, no order) ------------------------------
 
-def _when(value) -> str:
-    return date_format(timezone.localtime(value), "j M Y, H:i T") if value else ""
+def _when(value, user=None) -> str:
+    """A time as the customer reads it: in their own time zone, with its abbreviation."""
+    if not value:
+        return ""
+    try:
+        zone = zoneinfo.ZoneInfo(getattr(user, "time_zone", "") or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = datetime.UTC
+    return date_format(timezone.localtime(value, zone), "j M Y, H:i T")
 
 
 def _absolute(path: str) -> str:
@@ -150,8 +158,9 @@ def data_export_build(*, export_id: int) -> DataExport | None:
         download = _absolute(reverse("accounts:privacy_export_download", args=[data_export_token(export)]))
         _enqueue(event="account.data_export_ready", event_key=f"account:{user.pk}:data_export:{export.pk}", user=user,
                  links={"download": download},
-                 details={"expires_at": _when(expires), "size": _size(len(payload)),
-                          "requested_at": _when(export.created_at), "hours": settings.PRIVACY_EXPORT_LINK_HOURS})
+                 details={"expires_at": _when(expires, user), "size": _size(len(payload)),
+                          "requested_at": _when(export.created_at, user),
+                          "hours": settings.PRIVACY_EXPORT_LINK_HOURS})
     return export
 
 
@@ -243,7 +252,7 @@ def account_deletion_request(*, user: User, password: str) -> None:
     with transaction.atomic():
         _enqueue(event="account.deletion_requested", event_key=f"account:{user.pk}:deletion:{int(now.timestamp())}",
                  user=user, links={"confirm": _absolute(reverse("accounts:privacy_delete_confirm", args=[token]))},
-                 details={"expires_at": _when(expires), "hours": settings.PRIVACY_DELETION_LINK_HOURS})
+                 details={"expires_at": _when(expires, user), "hours": settings.PRIVACY_DELETION_LINK_HOURS})
 
 
 def account_deletion_check(*, token: str, user: User) -> None:

@@ -19,6 +19,8 @@ from accounts.privacy import (
     deletion_blockers,
 )
 
+from .views import in_user_time_zone
+
 
 class DeletionRequestForm(forms.Form):
     password = forms.CharField(label="Your password", strip=False,
@@ -38,12 +40,14 @@ def _page(request, *, form=None, status=200, link_error=""):
 
 
 @login_required
+@in_user_time_zone
 def privacy(request):
     return _page(request)
 
 
 @require_POST
 @login_required
+@in_user_time_zone
 def privacy_export(request):
     try:
         data_export_request(user=request.user)
@@ -56,6 +60,7 @@ def privacy_export(request):
 
 
 @login_required
+@in_user_time_zone
 def privacy_export_download(request, token):
     try:
         export = data_export_for_download(token=token, user=request.user)
@@ -70,6 +75,7 @@ def privacy_export_download(request, token):
 
 @require_POST
 @login_required
+@in_user_time_zone
 def privacy_delete_request(request):
     form = DeletionRequestForm(request.POST)
     if form.is_valid():
@@ -90,6 +96,7 @@ def privacy_delete_request(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@in_user_time_zone
 def privacy_delete_confirm(request, token):
     try:
         account_deletion_check(token=token, user=request.user)
