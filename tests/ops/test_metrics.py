@@ -49,12 +49,9 @@ def test_metrics_report_the_pipeline(client, token, memory_broker, django_captur
     DeliveryAttempt.objects.filter(pk=DeliveryAttempt.objects.first().pk).update(status="failed", latency_ms=3000)
 
     # Three messages wait in a queue nobody consumes.
-    memory_broker.conf.task_always_eager = False
-    try:
-        for _ in range(3):
-            memory_broker.send_task("notifications.deliver", args=[0], queue="celery")
-    finally:
-        memory_broker.conf.task_always_eager = True
+    with memory_broker.connection_for_write() as connection, connection.SimpleQueue("celery") as queue:
+        for number in range(3):
+            queue.put({"waiting": number})
 
     # Webhooks: a carrier one with a bad signature, a Twilio status without one.
     assert client.post("/webhooks/carriers/easypost/", data="{}", content_type="application/json").status_code == 401
