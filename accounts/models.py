@@ -96,6 +96,17 @@ class LoginActivity(models.Model):
         verbose_name_plural = "login activity"
 
 
+def export_storage():
+    """Where "download my data" archives live: STORAGES["exports"] (a private directory, never
+    served as media), else the default storage (tests: in memory)."""
+    from django.core.files.storage import InvalidStorageError, default_storage, storages
+
+    try:
+        return storages["exports"]
+    except InvalidStorageError:
+        return default_storage
+
+
 class DataExport(models.Model):
     """A customer's "download my data" archive (accounts.privacy): built by a task, emailed as a
     signed link that expires, then deleted from storage by the retention task."""
@@ -108,7 +119,7 @@ class DataExport(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    file = models.FileField(upload_to="exports/", blank=True)
+    file = models.FileField(upload_to="exports/", storage=export_storage, blank=True)
     size_bytes = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -26,14 +26,13 @@ from django.contrib.sessions.models import Session
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.dateformat import format as date_format
 
-from .models import DataExport, User
+from .models import DataExport, User, export_storage
 
 EXPORT_SALT = "accounts.privacy.export"
 DELETION_SALT = "accounts.privacy.delete"
@@ -141,7 +140,7 @@ def data_export_build(*, export_id: int) -> DataExport | None:
     try:
         data = archive_data(user=user)
         payload = _zip(data)
-        name = default_storage.save(f"exports/{uuid.uuid4().hex}.zip", ContentFile(payload))
+        name = export_storage().save(f"exports/{uuid.uuid4().hex}.zip", ContentFile(payload))
     except Exception as exc:
         DataExport.objects.filter(pk=export.pk).update(status=DataExport.Status.FAILED,
                                                         error=f"{type(exc).__name__}: {exc}"[:300])
@@ -152,7 +151,7 @@ def data_export_build(*, export_id: int) -> DataExport | None:
         updated = DataExport.objects.filter(pk=export.pk, status=DataExport.Status.PENDING).update(
             status=DataExport.Status.READY, file=name, size_bytes=len(payload), ready_at=now, expires_at=expires)
         if not updated:  # built twice at once: keep the first, drop this copy
-            transaction.on_commit(lambda: default_storage.delete(name))
+            transaction.on_commit(lambda: export_storage().delete(name))
             return export
         export.refresh_from_db()
         download = _absolute(reverse("accounts:privacy_export_download", args=[data_export_token(export)]))
@@ -210,7 +209,7 @@ def data_export_expire(*, now=None) -> int:
     expired = list(DataExport.objects.filter(status=DataExport.Status.READY, expires_at__lte=now))
     for export in expired:
         if export.file:
-            default_storage.delete(export.file.name)
+            export_storage().delete(export.file.name)
     DataExport.objects.filter(pk__in=[e.pk for e in expired]).update(status=DataExport.Status.EXPIRED, file="")
     return len(expired)
 
@@ -291,7 +290,7 @@ def account_delete(*, user: User) -> None:
         locked.deleted_at = timezone.now()
         locked.set_unusable_password()
         locked.save()
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+        transaction.on_commit(lambda: [export_storage().delete(name) for name in files])
         transaction.on_commit(lambda: sessions_end(user_id=locked.pk))
 
 

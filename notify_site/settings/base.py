@@ -250,6 +250,10 @@ CARRIER_WEBHOOK_RETENTION_DAYS = env.int("CARRIER_WEBHOOK_RETENTION_DAYS", defau
 # "delete my account" confirmation links after theirs.
 PRIVACY_EXPORT_LINK_HOURS = env.int("PRIVACY_EXPORT_LINK_HOURS", default=72)
 PRIVACY_DELETION_LINK_HOURS = env.int("PRIVACY_DELETION_LINK_HOURS", default=24)
+# Archives live outside MEDIA_ROOT (never served as media): a private directory, or any storage.
+PRIVACY_EXPORT_ROOT = env("PRIVACY_EXPORT_ROOT", default=str(VAR_DIR / "exports"))
+STORAGES["exports"] = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                       "OPTIONS": {"location": PRIVACY_EXPORT_ROOT}}
 CELERY_BEAT_SCHEDULE["privacy.redact-expired"] = {
     "task": "privacy.redact_expired",
     "schedule": 3600.0,

@@ -107,7 +107,9 @@ def test_the_link_is_refused_to_another_customer_when_tampered_and_once_expired(
     expired = _client(zeb).get(link)
     assert expired.status_code == 410 and "expired" in expired.content.decode()
     export = DataExport.objects.get(user=zeb.user)
-    from django.core.files.storage import default_storage
+    from accounts.models import export_storage
+
+    default_storage = export_storage()
 
     name = export.file.name
     assert default_storage.exists(name)
