@@ -13,11 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 
 BATCH = 1000
+# Per kind and run: a first run over years of history stops well inside the task time limit,
+# each batch committed on its own, and the next hourly run carries on where it stopped.
+MAX_BATCHES = 50
 ACTIVE = ("queued", "sending")
 
 
 def _batches(queryset):
-    while True:
+    for _ in range(MAX_BATCHES):
         ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:BATCH])
         if not ids:
             return

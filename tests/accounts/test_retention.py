@@ -87,3 +87,17 @@ def test_the_period_comes_from_the_setting_and_beat_runs_it(settings):
         redact_expired.delay()
         row.refresh_from_db()
         assert row.body_text == "" and row.status == "sent"
+
+
+def test_a_large_backlog_is_redacted_over_several_runs(settings, monkeypatch):
+    from accounts import retention
+
+    monkeypatch.setattr(retention, "BATCH", 2)
+    monkeypatch.setattr(retention, "MAX_BATCHES", 2)
+    order = OrderFactory()
+    with time_machine.travel(START, tick=False) as clock:
+        for i in range(5):
+            _message(order, f"backlog-{i}")
+        clock.shift(datetime.timedelta(days=91))
+        assert [retention_redact()["notifications"] for _ in range(3)] == [4, 1, 0]
+        assert not Notification.objects.exclude(body_text="").exists()
