@@ -11,6 +11,7 @@ Deleted: login history, inbox, preferences, quiet hours, loyalty, back-in-stock 
 suppression entries for the customer's addresses, data export archives.
 """
 from django.db.models import Q
+from django.utils import timezone
 
 
 def personal_values(user, orders) -> set[str]:
@@ -47,7 +48,8 @@ def _erase_orders(orders, values):
     ids = [o.pk for o in orders]
     Order.objects.filter(pk__in=ids).update(
         shipping_name="Deleted customer", shipping_line1="", shipping_line2="", shipping_city="",
-        shipping_postcode="", email="", phone="", sms_opt_in=False, customer_note="")
+        shipping_postcode="", email="", phone="", sms_opt_in=False, customer_note="",
+        updated_at=timezone.now())  # moves the pages' fingerprints: no cached copy shows the old name
     for event in OrderEvent.objects.filter(order_id__in=ids):
         note, data, label = scrub(event.note, values), scrub(event.data, values), scrub(event.actor_label, values)
         if (note, data, label) != (event.note, event.data, event.actor_label):
@@ -68,7 +70,7 @@ def _erase_messages(user, order_ids, values):
     Notification.objects.filter(pk__in=ids, status__in=["queued", "sending"]).update(
         status="skipped", status_reason="The customer deleted their account.")
     Notification.objects.filter(pk__in=ids).update(context={"erased": True}, subject="", body_text="", body_html="",
-                                                   last_error="")
+                                                   last_error="", updated_at=timezone.now())
     customer_rows = Notification.objects.filter(pk__in=ids, audience="customer")
     for pk, reason in customer_rows.values_list("pk", "status_reason"):
         Notification.objects.filter(pk=pk).update(recipient_address=f"erased:{pk}",
