@@ -147,3 +147,21 @@ def test_the_link_is_personal_and_expires(people, django_capture_on_commit_callb
     expired = client.post(link)
     assert expired.status_code == 410 and "expired" in expired.content.decode()
     assert User.objects.get(pk=zeb.user.pk).deleted_at is None
+
+
+def test_real_account_contexts_have_the_shape_the_admin_validates_templates_against(
+        people, django_capture_on_commit_callbacks):
+    from accounts.privacy import account_sample_context, data_export_build, data_export_request
+    from tests.notifications.test_templates import _shape
+
+    zeb, _ = people
+    client = _signed_in(zeb)
+    _ask(client, zeb, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=False):
+        export = data_export_request(user=zeb.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        data_export_build(export_id=export.pk)
+    for event in ("account.deletion_requested", "account.data_export_ready"):
+        row = Notification.objects.filter(event=event, channel="email").get()
+        assert row.status == "sent" and row.order_id is None
+        assert _shape(row.context) == _shape(account_sample_context(event, "customer")), event
