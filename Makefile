@@ -11,7 +11,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-clock install migrate seed check clean bench
+.PHONY: run run-multi test test-clock install migrate seed check clean bench
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,3 +60,11 @@ bench: install
 
 clean:
 	rm -rf var staticfiles .pytest_cache
+
+# The multi-host shape on one machine: 2 web processes on one port, 2 workers, 1 beat, production
+# settings (README: "Several web processes, two workers, one beat"). Needs DATABASE_URL (PostgreSQL)
+# and REDIS_URL; WEB_PORT (default 8000).
+run-multi: install var
+	DJANGO_SETTINGS_MODULE=notify_site.settings.production $(PY) manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=notify_site.settings.production $(PY) manage.py collectstatic --noinput --verbosity 0
+	DJANGO_SETTINGS_MODULE=notify_site.settings.production $(VENV)/bin/honcho -f Procfile.multi start

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import ConsentRecord, LoginActivity, LoyaltyAccount, User
+from .models import ConsentRecord, DataExport, LoginActivity, LoyaltyAccount, User
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -71,3 +71,14 @@ class LoginActivityAdmin(ReadOnlyAdmin):
     search_fields = ("user__username", "user__email", "ip_address", "user_agent")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
+
+
+@admin.register(DataExport)
+class DataExportAdmin(ReadOnlyAdmin):
+    """"Download my data" requests (accounts.privacy): status and expiry, never the archive itself."""
+
+    list_display = ("id", "user", "status", "size_bytes", "created_at", "ready_at", "expires_at")
+    list_filter = ("status",)
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user",)
+    exclude = ("file",)

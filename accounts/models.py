@@ -67,6 +67,8 @@ class User(AbstractUser):
     sms_opt_in = models.BooleanField(default=False)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                      help_text="Set when the customer deleted their account (anonymised).")
 
     class Meta:
         ordering = ["username"]
@@ -131,3 +133,40 @@ class LoginActivity(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "login activity"
+
+
+def export_storage():
+    """Where "download my data" archives live: STORAGES["exports"] (a private directory, never
+    served as media), else the default storage (tests: in memory)."""
+    from django.core.files.storage import InvalidStorageError, default_storage, storages
+
+    try:
+        return storages["exports"]
+    except InvalidStorageError:
+        return default_storage
+
+
+class DataExport(models.Model):
+    """A customer's "download my data" archive (accounts.privacy): built by a task, emailed as a
+    signed link that expires, then deleted from storage by the retention task."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being prepared"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(upload_to="exports/", storage=export_storage, blank=True)
+    size_bytes = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Data export #{self.pk} for {self.user_id} ({self.status})"

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import views
+from .dashboard import privacy_views as privacy
 from .dashboard import views as dashboard
 
 app_name = "accounts"
@@ -26,4 +27,10 @@ urlpatterns = [
     path("inbox/", dashboard.inbox, name="inbox"),
     path("inbox/<int:message_id>/read/", dashboard.inbox_read, name="inbox_read"),
     path("inbox/read-all/", dashboard.inbox_read_all, name="inbox_read_all"),
+    # Privacy (issue 16): download my data, delete my account.
+    path("privacy/", privacy.privacy, name="privacy"),
+    path("privacy/export/", privacy.privacy_export, name="privacy_export"),
+    path("privacy/export/<str:token>/", privacy.privacy_export_download, name="privacy_export_download"),
+    path("privacy/delete/", privacy.privacy_delete_request, name="privacy_delete_request"),
+    path("privacy/delete/<str:token>/", privacy.privacy_delete_confirm, name="privacy_delete_confirm"),
 ]

@@ -475,6 +475,12 @@ def sample_subject(event_code: str) -> Subject:
 
 
 def sample_context(event_code: str, audience: str) -> dict:
+    from .events import PRIVACY_EVENTS
+
+    if event_code in PRIVACY_EVENTS:  # about an account, not an order (issue 16)
+        from accounts.privacy import account_sample_context
+
+        return account_sample_context(event_code, audience)
     ctx = build_context(event_code, audience, sample_subject(event_code))
     ctx["recipient"] = {"first_name": "Ada" if audience == Audience.CUSTOMER else "Sam", "audience": audience}
     return ctx

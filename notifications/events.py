@@ -148,6 +148,22 @@ CUSTOMER_EVENTS = [code for code, e in EVENTS.items() if e.customer_channels]
 # Every channel a template may exist for, per audience (defaults ship as files for all of them).
 TEMPLATE_CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.INAPP]
 
+# --- Privacy (issue 16): events about a customer's account, not about an order ------------------
+# Enqueued by accounts.privacy through outbox.notification_enqueue_account with a context of their
+# own (accounts.privacy.account_context). Kept out of CUSTOMER_EVENTS, which lists the order
+# messages a store can brand. Security: always sent, by email.
+PRIVACY_EVENTS: dict[str, EventDef] = {
+    e.code: e
+    for e in [
+        EventDef("account.data_export_ready", "Your data download is ready", Category.SECURITY, (E, I),
+                 must_carry="download link and when it expires, how to get a new one"),
+        EventDef("account.deletion_requested", "Confirm account deletion", Category.SECURITY, (E,),
+                 must_carry="confirmation link and when it expires, what is erased and what is kept"),
+    ]
+}
+EVENTS.update(PRIVACY_EVENTS)
+EVENT_CHOICES += [(code, f"{code} — {e.label}") for code, e in PRIVACY_EVENTS.items()]
+
 
 def get_event(code: str) -> EventDef:
     try:

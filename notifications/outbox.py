@@ -393,3 +393,34 @@ def queue_on_commit(ids: list[int]) -> None:
         return
     ids = list(ids)
     transaction.on_commit(lambda: dispatch_quietly(ids))
+
+
+def notification_enqueue_account(*, event: str, event_key: str, user, context: dict,
+                                 legal_basis: str) -> list[Notification]:
+    """Write the outbox rows for an event about a customer's account (not an order): one row per
+    channel of the event the customer can receive, queued on commit. Must run inside the
+    transaction of the change; the same ``event_key`` enqueued twice writes nothing new.
+
+    Account events are security messages (always sent; email goes even if the customer switched
+    everything else off), so no preference or quiet hours apply; the suppression list still does,
+    at claim time.
+    """
+    if getattr(settings, "NOTIFICATIONS_SUPPRESSED", False):
+        return []
+    definition = get_event(event)
+    enabled, channels_by_audience = platform_channels(event)
+    if not enabled:
+        return []
+    addresses = {Channel.EMAIL: normalise_address(Channel.EMAIL, user.email), Channel.INAPP: f"user:{user.pk}"}
+    recipient = {"first_name": user.first_name or user.username, "audience": Audience.CUSTOMER}
+    rows = [Notification(event=event, event_key=event_key[:200], audience=Audience.CUSTOMER, recipient=user,
+                         recipient_address=addresses[channel][:254], channel=channel,
+                         category=definition.category, language=user.language or settings.LANGUAGE_CODE,
+                         context=dict(context, recipient=recipient), legal_basis=legal_basis[:200])
+            for channel in channels_by_audience.get(Audience.CUSTOMER, []) if addresses.get(channel)]
+    if not rows:
+        return []
+    Notification.objects.bulk_create(rows, update_conflicts=True, update_fields=["event_key"],
+                                     unique_fields=["event_key", "recipient_address", "channel"])
+    queue_on_commit([r.pk for r in rows if r.status == Notification.Status.QUEUED])
+    return rows

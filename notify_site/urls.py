@@ -18,6 +18,7 @@ class FaviconRedirect(RedirectView):
 
 urlpatterns = [
     path("favicon.ico", FaviconRedirect.as_view()),
+    path("", include("ops.urls")),  # /healthz, /readyz, /metrics (issue 16)
     path("admin/", admin.site.urls),
     path("account/", include("accounts.urls")),
     path("seller/", include("seller.urls")),

@@ -226,7 +226,9 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Maintenance (the outbox sweeper) has its own queue: a delivery backlog never delays or expires it.
 CELERY_MAINTENANCE_QUEUE = env("CELERY_MAINTENANCE_QUEUE", default="maintenance")
-CELERY_TASK_ROUTES = {"notifications.sweep_outbox": {"queue": CELERY_MAINTENANCE_QUEUE}}
+# The heartbeat rides the same queue, so readiness sees a worker as alive even behind a backlog.
+CELERY_TASK_ROUTES = {"notifications.sweep_outbox": {"queue": CELERY_MAINTENANCE_QUEUE},
+                      "ops.heartbeat": {"queue": CELERY_MAINTENANCE_QUEUE}}
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -347,3 +349,49 @@ LOGGING = {
 # Sessions read from the cache first: one query fewer on every logged-in page.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = int(timedelta(days=14).total_seconds())
+
+# --- Privacy and operations (issue 16) -----------------------------------------------
+# Kept in one block: the ops app (health, readiness, metrics, logs) and the privacy settings.
+INSTALLED_APPS += ["ops"]
+# First, so every log line of the request carries its request id.
+MIDDLEWARE.insert(0, "ops.middleware.RequestContextMiddleware")
+
+# Message bodies, contexts and provider payloads are redacted after this many days (the row, its
+# status and its legal basis stay); carrier webhook payloads after their own period.
+PRIVACY_RETENTION_DAYS = env.int("PRIVACY_RETENTION_DAYS", default=90)
+CARRIER_WEBHOOK_RETENTION_DAYS = env.int("CARRIER_WEBHOOK_RETENTION_DAYS", default=PRIVACY_RETENTION_DAYS)
+# "Download my data" links expire after this many hours (and the archive is deleted);
+# "delete my account" confirmation links after theirs.
+PRIVACY_EXPORT_LINK_HOURS = env.int("PRIVACY_EXPORT_LINK_HOURS", default=72)
+PRIVACY_DELETION_LINK_HOURS = env.int("PRIVACY_DELETION_LINK_HOURS", default=24)
+# Archives live outside MEDIA_ROOT (never served as media): a private directory, or any storage.
+PRIVACY_EXPORT_ROOT = env("PRIVACY_EXPORT_ROOT", default=str(VAR_DIR / "exports"))
+STORAGES["exports"] = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                       "OPTIONS": {"location": PRIVACY_EXPORT_ROOT}}
+CELERY_BEAT_SCHEDULE["privacy.redact-expired"] = {
+    "task": "privacy.redact_expired",
+    "schedule": 3600.0,
+    "options": {"expire_seconds": 3600},
+}
+
+# Heartbeats: beat sends ops.heartbeat this often; a worker runs it. /readyz fails when either was
+# last seen longer ago than OPS_HEARTBEAT_MAX_AGE seconds.
+OPS_HEARTBEAT_SECONDS = env.int("OPS_HEARTBEAT_SECONDS", default=30)
+OPS_HEARTBEAT_MAX_AGE = env.int("OPS_HEARTBEAT_MAX_AGE", default=120)
+CELERY_BEAT_SCHEDULE["ops.heartbeat"] = {
+    "task": "ops.heartbeat",
+    "schedule": float(OPS_HEARTBEAT_SECONDS),
+    "options": {"expire_seconds": OPS_HEARTBEAT_SECONDS},  # a stale heartbeat is dropped, not run late
+}
+# GET /metrics needs "Authorization: Bearer $METRICS_TOKEN"; without a token the endpoint is off (404).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Broker queues whose depth /metrics reports.
+OPS_METRICS_QUEUES = env.list("OPS_METRICS_QUEUES", default=[CELERY_TASK_DEFAULT_QUEUE])
+
+# Logs: "plain" lines in development, one JSON object per line in production (LOG_FORMAT=json).
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+from ops.logs import logging_config  # noqa: E402
+
+LOGGING = logging_config(LOG_FORMAT, env("LOG_LEVEL", default="INFO"))
+if LOG_FORMAT == "json":
+    CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker logs through LOGGING too

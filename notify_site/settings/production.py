@@ -17,3 +17,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Privacy and operations (issue 16) -----------------------------------------------
+# JSON logs unless LOG_FORMAT says otherwise; the load balancer's plain-HTTP probes are not redirected.
+from ops.logs import logging_config  # noqa: E402
+
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING = logging_config(LOG_FORMAT, env("LOG_LEVEL", default="INFO"))
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # /metrics carries a token: HTTPS only

@@ -22,4 +22,7 @@ def test_platform_settings_is_a_single_row_opened_directly(admin_client):
 
 def test_shipped_defaults_overview_lists_every_event_audience_and_channel(admin_client):
     body = admin_client.get(reverse("admin:notifications_notificationtemplate_defaults")).content.decode()
-    assert body.count(">Customise</a>") == 84 and "return.rejected" in body
+    from notifications.events import EVENTS
+
+    assert body.count(">Customise</a>") == sum(len(e.audiences) for e in EVENTS.values()) * 3
+    assert "return.rejected" in body and "account.data_export_ready" in body
