@@ -15,6 +15,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ops.logs import bind as log_context
+
 from .bookkeeping import record_batch
 from .channels import ChannelError, OutgoingMessage, get_channel
 from .events import EVENTS, Audience, Channel, get_event
@@ -219,6 +221,12 @@ def _deliver_one(pk: int, retries: int) -> Outcome:
     if not claimed:
         return _why_not_claimed(pk, now)
     n = claimed[0]
+    order_number = ((n.context or {}).get("order") or {}).get("number")
+    with log_context(notification_id=n.pk, order_number=order_number):
+        return _deliver_claimed(n, now, retries)
+
+
+def _deliver_claimed(n: Notification, now, retries: int) -> Outcome:
     if n.send_after is not None:  # it waited out quiet hours: is it still true?
         reason = superseded_reason(n)
         if reason:
