@@ -103,6 +103,7 @@ def erase_customer(*, user) -> list[str]:
         ConsentRecord.objects.filter(pk=consent.pk).update(email="", ip_address=None,
                                                            source=scrub(consent.source, values)[:64])
     LoginActivity.objects.filter(user=user).delete()
+    _erase_login_throttle_records(user)
     LoyaltyAccount.objects.filter(user=user).delete()
     CustomerPreference.objects.filter(user=user).delete()
     QuietHours.objects.filter(user=user).delete()
@@ -112,3 +113,12 @@ def erase_customer(*, user) -> list[str]:
     LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(type(user)),
                             object_id=str(user.pk)).update(object_repr="Deleted customer", change_message="")
     return files
+
+
+def _erase_login_throttle_records(user) -> None:
+    """django-axes keeps sign-in attempts and logins (username, address, browser) per username."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    names = {user.username, user.email, user.email.lower()} - {""}
+    for model in (AccessAttempt, AccessLog, AccessFailureLog):
+        model.objects.filter(username__in=names).delete()
