@@ -88,7 +88,42 @@ class LoginActivity(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     succeeded = models.BooleanField(default=True)
+    # The session this login opened ("sign out everywhere" ends them), and what it looked like.
+    session_key = models.CharField(max_length=40, blank=True)
+    device = models.CharField(max_length=120, blank=True, help_text="Browser and system, from the user agent.")
+    network = models.CharField(max_length=64, blank=True, help_text="The IP's network (/24 or /48).")
+    new_device = models.BooleanField(default=False, help_text="Device or network never seen for this account.")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="Signed out everywhere.")
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "login activity"
+        indexes = [models.Index(fields=["user", "-created_at"], name="login_activity_recent")]
+
+
+class AccountEvent(models.Model):
+    """An account's security timeline: password reset asked, suspicious sign-in, unusual order,
+    signed out everywhere. Its id is the identity of account events' notifications
+    (event key ``<code>:ae<id>``)."""
+
+    class Kind(models.TextChoices):
+        PASSWORD_RESET = "password_reset", "Password reset requested"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        SUSPICIOUS_LOGIN = "suspicious_login", "Sign-in from a new device"
+        FAILED_LOGINS = "failed_logins", "Repeated failed sign-ins"
+        UNUSUAL_ORDER = "unusual_order", "Unusual order"
+        SIGNED_OUT_EVERYWHERE = "signed_out", "Signed out everywhere"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    device = models.CharField(max_length=120, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="account_event_recent")]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.get_kind_display()}"
