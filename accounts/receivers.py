@@ -1,10 +1,13 @@
-"""Bookkeeping receivers for Django's auth signals: every login attempt lands in LoginActivity
-(shown on the customer's security page). No business flow here."""
+"""Receivers for Django's auth signals and the order signals accounts cares about: every login
+attempt lands in LoginActivity (the customer's security page, new-device alerts), and a placed
+order is checked against the customer's usual. The work is in accounts.security."""
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
+from orders import signals as order_signals
+
 from .models import User
-from .services import login_activity_record
+from .security import login_record, order_check_unusual
 
 
 def _client(request):
@@ -16,7 +19,9 @@ def _client(request):
 @receiver(user_logged_in, dispatch_uid="accounts.login_activity.succeeded")
 def record_login(sender, request, user, **kwargs):
     ip, agent = _client(request)
-    login_activity_record(user=user, ip=ip, user_agent=agent, succeeded=True)
+    session = getattr(request, "session", None)
+    login_record(user=user, ip=ip, user_agent=agent, succeeded=True,
+                 session_key=getattr(session, "session_key", "") or "")
 
 
 @receiver(user_login_failed, dispatch_uid="accounts.login_activity.failed")
@@ -25,4 +30,9 @@ def record_failed_login(sender, credentials, request=None, **kwargs):
     user = User.objects.filter(username=username).first() if username else None
     if user is not None:
         ip, agent = _client(request)
-        login_activity_record(user=user, ip=ip, user_agent=agent, succeeded=False)
+        login_record(user=user, ip=ip, user_agent=agent, succeeded=False)
+
+
+@receiver(order_signals.order_placed, dispatch_uid="accounts.unusual_order")
+def check_unusual_order(sender, order, **kwargs):
+    order_check_unusual(order=order)

@@ -2,7 +2,7 @@
 ``user_create`` so each user has a loyalty account from the start."""
 from django.db import transaction
 
-from .models import LoginActivity, LoyaltyAccount, User
+from .models import LoyaltyAccount, User
 
 
 @transaction.atomic
@@ -22,8 +22,3 @@ def user_create(*, username: str, email: str, password: str | None = None, passw
     user.save()
     LoyaltyAccount.objects.get_or_create(user=user)
     return user
-
-
-def login_activity_record(*, user: User, ip: str | None, user_agent: str, succeeded: bool) -> LoginActivity:
-    return LoginActivity.objects.create(user=user, ip_address=ip or None, user_agent=(user_agent or "")[:300],
-                                        succeeded=succeeded)

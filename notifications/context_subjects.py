@@ -189,5 +189,5 @@ def sample_account_subject(event_code: str):
         "next_tier": "Gold", "next_needed": 1500, "milestone": 1000,
     }
     if event_code == "account.unusual_order":
-        change["reason"] = "It is 4 times your usual order and ships to a country you have not used before"
+        change["reason"] = "it is 4.1 times your usual order; it ships to a country you have not used before (FR)"
     return AccountSubject(user=user, change=change)

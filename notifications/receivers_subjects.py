@@ -1,0 +1,52 @@
+"""Receivers for the signals about products and accounts (order signals: receivers.py).
+
+Same shape as the order receivers: one small function per signal, the event key built from the
+timeline row the change wrote (``catalog.ProductEvent`` → ``:pe<id>``, ``accounts.AccountEvent`` →
+``:ae<id>``), running inside the change's transaction so the outbox rows commit with it.
+"""
+from django.dispatch import receiver
+
+from accounts import signals as account_signals
+from catalog import signals as catalog_signals
+from orders import links
+
+from .context import money, when
+from .outbox import notification_enqueue
+from .subjects import AccountSubject, ProductSubject
+
+
+def _pe(code: str, event) -> str:
+    return f"{code}:pe{event.pk}"
+
+
+def _ae(code: str, event) -> str:
+    return f"{code}:ae{event.pk}"
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+@receiver(account_signals.password_reset_requested, dispatch_uid="notifications.password_reset")
+def on_password_reset_requested(sender, user, event, reset_url, expires, **kwargs):
+    subject = AccountSubject(user=user, event=event, change={"reset_url": reset_url, "expires": expires,
+                                                             "ip": event.ip_address or ""})
+    notification_enqueue(event="account.password_reset", event_key=_ae("account.password_reset", event),
+                         subject=subject)
+
+
+@receiver(account_signals.suspicious_login, dispatch_uid="notifications.suspicious_login")
+def on_suspicious_login(sender, user, event, login, reason, **kwargs):
+    subject = AccountSubject(user=user, event=event, change={
+        "when": when(login.created_at) + " UTC" if login else when(event.created_at) + " UTC",
+        "ip": (login.ip_address if login else event.ip_address) or "unknown",
+        "device": (login.device if login else event.device) or "Unknown device", "reason": reason})
+    notification_enqueue(event="account.suspicious_login", event_key=_ae("account.suspicious_login", event),
+                         subject=subject)
+
+
+@receiver(account_signals.unusual_order, dispatch_uid="notifications.unusual_order")
+def on_unusual_order(sender, user, event, order, reasons, **kwargs):
+    subject = AccountSubject(user=user, event=event, change={
+        "order_number": order.number, "total": money(order.total, order.currency), "reason": "; ".join(reasons),
+        "country": order.shipping_country, "status_url": links.status_url(order)})
+    notification_enqueue(event="account.unusual_order", event_key=_ae("account.unusual_order", event),
+                         subject=subject)
