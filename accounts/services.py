@@ -22,3 +22,20 @@ def user_create(*, username: str, email: str, password: str | None = None, passw
     user.save()
     LoyaltyAccount.objects.get_or_create(user=user)
     return user
+
+
+@transaction.atomic
+def marketing_unsubscribe(*, email: str, source: str = "unsubscribe link", ip: str | None = None) -> None:
+    """Withdraw marketing email consent for an address (and its account's preference, if any)."""
+    from notifications.events import Category, Channel
+    from notifications.models import CustomerPreference
+
+    from .models import ConsentRecord
+
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    ConsentRecord.objects.create(user=user, email=email, kind=ConsentRecord.Kind.MARKETING_EMAIL, granted=False,
+                                 source=source[:64], ip_address=ip or None)
+    if user is not None:
+        CustomerPreference.objects.update_or_create(user=user, category=Category.MARKETING, channel=Channel.EMAIL,
+                                                    defaults={"enabled": False})

@@ -79,12 +79,12 @@ def _product(product) -> dict:
 
 def stock_figures(figures: dict) -> dict:
     out = {key: figures.get(key, "") for key in STOCK_FIGURES}
-    for key in ("average_daily_sales", "days_of_cover"):
+    for key, places in (("average_daily_sales", Decimal("0.01")), ("days_of_cover", Decimal("0.1"))):
         value = out[key]
-        if isinstance(value, Decimal | float):
-            out[key] = f"{Decimal(value).quantize(Decimal('0.1'))}"
-        elif value is None:
-            out[key] = "no recent sales" if key == "days_of_cover" else "0.0"
+        if isinstance(value, Decimal | float | int) and not isinstance(value, bool):
+            out[key] = f"{Decimal(value).quantize(places)}"
+        elif value is None or value == "":
+            out[key] = "no recent sales" if key == "days_of_cover" else "0.00"
     return out
 
 

@@ -50,3 +50,39 @@ def on_unusual_order(sender, user, event, order, reasons, **kwargs):
         "country": order.shipping_country, "status_url": links.status_url(order)})
     notification_enqueue(event="account.unusual_order", event_key=_ae("account.unusual_order", event),
                          subject=subject)
+
+
+# --- products ------------------------------------------------------------------------------------
+
+@receiver(catalog_signals.stock_low, dispatch_uid="notifications.stock_low")
+def on_stock_low(sender, product, event, figures, **kwargs):
+    subject = ProductSubject(product=product, event=event, figures=figures,
+                             change={"threshold": product.low_stock_threshold})
+    notification_enqueue(event="stock.low", event_key=_pe("stock.low", event), subject=subject)
+
+
+@receiver(catalog_signals.product_restocked, dispatch_uid="notifications.back_in_stock")
+def on_product_restocked(sender, product, event=None, subscriptions=(), new_stock=0, **kwargs):
+    if not subscriptions or event is None:
+        return
+    subject = ProductSubject(product=product, event=event, subscriptions=list(subscriptions),
+                             change={"stock": new_stock})
+    notification_enqueue(event="product.back_in_stock", event_key=_pe("product.back_in_stock", event),
+                         subject=subject)
+
+
+@receiver(catalog_signals.stock_alert_requested, dispatch_uid="notifications.stock_alert_confirm")
+def on_stock_alert_requested(sender, subscription, product, **kwargs):
+    from catalog.models import Product
+
+    product = Product.objects.select_related("store").get(pk=product.pk)
+    subject = ProductSubject(product=product, subscriptions=[subscription])
+    # Once per subscription: asking again does not mail the address again.
+    notification_enqueue(event="product.alert_confirm", event_key=f"product.alert_confirm:bis{subscription.pk}",
+                         subject=subject)
+
+
+@receiver(catalog_signals.product_updated, dispatch_uid="notifications.product_updated")
+def on_product_updated(sender, product, event, what, note, **kwargs):
+    subject = ProductSubject(product=product, event=event, change={"what": what, "note": note})
+    notification_enqueue(event="product.updated", event_key=_pe("product.updated", event), subject=subject)
