@@ -110,6 +110,8 @@ PRODUCT_RULES = {
     ("stock.low", Audience.SUPPLIER): lambda event, channels, s: supplier_recipients(s.product, channels),
     ("product.back_in_stock", Audience.CUSTOMER): lambda event, channels, s: subscriber_recipients(
         s.subscriptions, channels),
+    ("product.alert_confirm", Audience.CUSTOMER): lambda event, channels, s: subscriber_recipients(
+        s.subscriptions, channels),
     ("product.updated", Audience.CUSTOMER): lambda event, channels, s: buyer_recipients(s.product, channels),
     ("product.updated", Audience.SUPPLIER): lambda event, channels, s: supplier_recipients(s.product, channels),
 }
