@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import ConsentRecord, LoginActivity, LoyaltyAccount, User
+from .models import AccountEvent, ConsentRecord, LoginActivity, LoyaltyAccount, LoyaltyEntry, LoyaltyTier, User
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -71,3 +71,27 @@ class LoginActivityAdmin(ReadOnlyAdmin):
     search_fields = ("user__username", "user__email", "ip_address", "user_agent")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
+
+
+@admin.register(LoyaltyTier)
+class LoyaltyTierAdmin(admin.ModelAdmin):
+    """Tiers are the admin's to configure: name, points threshold, benefits text."""
+
+    list_display = ("name", "threshold", "benefits")
+    ordering = ("threshold",)
+
+
+@admin.register(LoyaltyEntry)
+class LoyaltyEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "account", "kind", "points", "balance", "reference", "note")
+    list_filter = ("kind", "created_at")
+    search_fields = ("account__user__username", "account__user__email", "reference")
+    list_select_related = ("account__user",)
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "kind", "ip_address", "device")
+    list_filter = ("kind", "created_at")
+    search_fields = ("user__username", "user__email", "ip_address")
+    list_select_related = ("user",)

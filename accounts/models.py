@@ -67,19 +67,58 @@ class ConsentRecord(models.Model):
         return f"{self.user or self.email}: {self.get_kind_display()} {verb}"
 
 
-class LoyaltyAccount(models.Model):
-    class Tier(models.TextChoices):
-        BRONZE = "bronze", "Bronze"
-        SILVER = "silver", "Silver"
-        GOLD = "gold", "Gold"
+class LoyaltyTier(models.Model):
+    """A loyalty tier, configured by staff in the admin: reached at ``threshold`` points."""
 
+    name = models.CharField(max_length=60, unique=True)
+    threshold = models.PositiveIntegerField(unique=True, help_text="Points needed to reach this tier.")
+    benefits = models.TextField(help_text="What members of this tier get (shown to customers).")
+
+    class Meta:
+        ordering = ["threshold"]
+
+    def __str__(self):
+        return f"{self.name} ({self.threshold} points)"
+
+
+class LoyaltyAccount(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="loyalty")
     points = models.PositiveIntegerField(default=0)
-    tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.BRONZE)
+    tier = models.ForeignKey(LoyaltyTier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             help_text="The highest tier the points reach (empty: below the first tier).")
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
-        return f"{self.user}: {self.points} pts ({self.get_tier_display()})"
+        return f"{self.user}: {self.points} pts ({self.tier.name if self.tier_id else 'no tier'})"
+
+
+class LoyaltyEntry(models.Model):
+    """The ledger: every change to a customer's points, with the order it came from. Its id is the
+    identity of loyalty notifications (event key ``loyalty.<code>:le<id>``)."""
+
+    class Kind(models.TextChoices):
+        EARNED = "earned", "Earned"
+        REVERSED = "reversed", "Reversed (refund)"
+        ADJUSTED = "adjusted", "Adjusted by staff"
+
+    account = models.ForeignKey(LoyaltyAccount, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    points = models.IntegerField(help_text="Positive when earned, negative when reversed.")
+    balance = models.PositiveIntegerField(help_text="Points after this entry.")
+    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reference = models.CharField(max_length=60, blank=True, help_text="Order or return number.")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "loyalty entries"
+        constraints = [models.UniqueConstraint(fields=["account", "kind", "reference"],
+                                               condition=~models.Q(kind="adjusted"),
+                                               name="loyalty_entry_once_per_reference")]
+
+    def __str__(self):
+        return f"{self.account.user_id}: {self.points:+} ({self.reference})"
 
 
 class LoginActivity(models.Model):

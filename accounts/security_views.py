@@ -104,3 +104,14 @@ def secure_account(request, token):
     if request.method not in ("GET", "HEAD"):
         return render(request, "accounts/secure_account.html", {"invalid": True}, status=405)
     return render(request, "accounts/secure_account.html", {"invalid": False, "username": user.username})
+
+
+@login_required
+def loyalty(request):
+    """The customer's loyalty page: points, tier, history, what the next tier needs."""
+    from django.utils import timezone
+
+    from .loyalty import loyalty_summary
+
+    with timezone.override(request.user.time_zone):
+        return render(request, "accounts/loyalty.html", {**loyalty_summary(user=request.user), "section": "loyalty"})

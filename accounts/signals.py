@@ -1,6 +1,6 @@
 """Account domain signals, sent by accounts.security after the change (inside its transaction).
 
-Every signal is sent with sender=AccountEvent and these keyword arguments:
+Security signals are sent with sender=AccountEvent, loyalty ones with sender=LoyaltyEntry:
 """
 from django.dispatch import Signal
 
@@ -10,3 +10,7 @@ password_reset_requested = Signal()
 suspicious_login = Signal()
 # user, event (AccountEvent), order, reasons (list[str])
 unusual_order = Signal()
+# user, entry (LoyaltyEntry), tier (LoyaltyTier), next_tier (LoyaltyTier | None), points (int)
+loyalty_tier_reached = Signal()
+# user, entry (LoyaltyEntry), milestone (int), tier (LoyaltyTier | None), points (int)
+loyalty_milestone = Signal()

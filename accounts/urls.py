@@ -20,6 +20,7 @@ urlpatterns = [
     path("reset/<uidb64>/<token>/", security_views.password_reset_confirm, name="password_reset_confirm"),
     path("reset/done/", security_views.password_reset_complete, name="password_reset_complete"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("loyalty/", security_views.loyalty, name="loyalty"),
     path("security/", security_views.security, name="security"),
     path("security/sign-out-everywhere/", security_views.sign_out_everywhere, name="sign_out_everywhere"),
     path("secure/<str:token>/", security_views.secure_account, name="secure_account"),

@@ -86,3 +86,26 @@ def on_stock_alert_requested(sender, subscription, product, **kwargs):
 def on_product_updated(sender, product, event, what, note, **kwargs):
     subject = ProductSubject(product=product, event=event, change={"what": what, "note": note})
     notification_enqueue(event="product.updated", event_key=_pe("product.updated", event), subject=subject)
+
+
+# --- loyalty -------------------------------------------------------------------------------------
+
+def _le(code: str, entry) -> str:
+    return f"{code}:le{entry.pk}"
+
+
+@receiver(account_signals.loyalty_tier_reached, dispatch_uid="notifications.loyalty_tier_reached")
+def on_loyalty_tier_reached(sender, user, entry, tier, next_tier, points, **kwargs):
+    subject = AccountSubject(user=user, event=entry, change={
+        "tier": tier.name, "points": points, "benefits": tier.benefits,
+        "next_tier": next_tier.name if next_tier else "", "next_needed": next_tier.threshold - points if next_tier
+        else ""})
+    notification_enqueue(event="loyalty.tier_reached", event_key=_le("loyalty.tier_reached", entry), subject=subject)
+
+
+@receiver(account_signals.loyalty_milestone, dispatch_uid="notifications.loyalty_milestone")
+def on_loyalty_milestone(sender, user, entry, milestone, tier, points, **kwargs):
+    subject = AccountSubject(user=user, event=entry, change={
+        "milestone": milestone, "points": points, "tier": tier.name if tier else "no tier yet",
+        "benefits": tier.benefits if tier else ""})
+    notification_enqueue(event="loyalty.milestone", event_key=_le("loyalty.milestone", entry), subject=subject)
