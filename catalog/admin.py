@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from .models import BackInStockSubscription, Product, Store
+from .models import BackInStockSubscription, Product, ProductEvent, Store
 from .services import StockError, stock_set
 
 
@@ -76,9 +76,28 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(BackInStockSubscription)
 class BackInStockSubscriptionAdmin(admin.ModelAdmin):
-    list_display = ("product", "email", "user", "created_at", "notified_at")
-    list_filter = ("notified_at", "product__store")
+    list_display = ("product", "email", "user", "created_at", "confirmed_at", "notified_at")
+    list_filter = ("confirmed_at", "notified_at", "product__store")
     search_fields = ("email", "product__name", "product__sku", "user__username")
     list_select_related = ("product", "user")
     raw_id_fields = ("product", "user")
-    readonly_fields = ("created_at", "notified_at")
+    readonly_fields = ("created_at", "confirmed_at", "notified_at")
+
+
+@admin.register(ProductEvent)
+class ProductEventAdmin(admin.ModelAdmin):
+    """The products' timeline (restocks, counts, low-stock alerts, updates): append-only."""
+
+    list_display = ("created_at", "product", "kind", "stock_before", "stock_after", "actor_label", "note")
+    list_filter = ("kind", "created_at", "product__store")
+    search_fields = ("product__name", "product__sku", "actor_label", "note")
+    list_select_related = ("product",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

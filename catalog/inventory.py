@@ -76,11 +76,15 @@ def product_recommendation(product: Product, *, now=None) -> dict:
 
 # --- stock movements -------------------------------------------------------------------------------
 
-def stock_check_low(*, product_id: int) -> ProductEvent | None:
-    """After stock went down: the first time it is at or below the threshold, disarm the alert
-    (one conditional UPDATE, so two checkouts cannot both fire it) and send ``stock_low``."""
-    fired = Product.objects.filter(pk=product_id, low_stock_armed=True,
-                                   stock_on_hand__lte=F("low_stock_threshold")).update(low_stock_armed=False)
+def stock_check_low(*, product_id: int, before: int | None = None) -> ProductEvent | None:
+    """After stock went down from ``before``: if that crossed the threshold (above it before, at or
+    below it now) while the alert is armed, disarm it (one conditional UPDATE, so two checkouts
+    cannot both fire it) and send ``stock_low``. ``before=None``: the threshold itself moved."""
+    crossing = Product.objects.filter(pk=product_id, low_stock_armed=True,
+                                      stock_on_hand__lte=F("low_stock_threshold"))
+    if before is not None:
+        crossing = crossing.filter(low_stock_threshold__lt=before)
+    fired = crossing.update(low_stock_armed=False)
     if not fired:
         return None
     product = Product.objects.select_related("store").get(pk=product_id)
@@ -148,7 +152,7 @@ def stock_count(*, product: Product, stock_on_hand: int, actor=None, note: str =
     if stock_on_hand > old:
         _after_increase(product=locked, old=old, event=event, actor=actor)
     else:
-        stock_check_low(product_id=locked.pk)
+        stock_check_low(product_id=locked.pk, before=old)
     product.stock_on_hand = stock_on_hand
     return event
 
@@ -172,7 +176,8 @@ def stock_settings_set(*, product: Product, low_stock_threshold: int | None = No
                                     actor_label=_actor_label(actor), stock_before=locked.stock_on_hand,
                                     stock_after=locked.stock_on_hand, data={"before": before, "after": after})
     _rearm(locked.pk)
-    stock_check_low(product_id=locked.pk)
+    if locked.stock_on_hand > before["low_stock_threshold"]:  # it was not low under the old threshold
+        stock_check_low(product_id=locked.pk)
     product.low_stock_threshold, product.restock_lead_days = locked.low_stock_threshold, locked.restock_lead_days
     return locked
 

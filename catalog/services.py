@@ -41,12 +41,12 @@ def stock_reserve(*, product_id: int, quantity: int) -> bool:
     taken = Product.objects.filter(pk=product_id, active=True, stock_on_hand__gte=quantity).update(
         stock_on_hand=F("stock_on_hand") - quantity, updated_at=now)
     if taken:
-        stock_check_low(product_id=product_id)
+        stock_check_low(product_id=product_id, quantity=quantity)
         return False
     backordered = Product.objects.filter(pk=product_id, active=True, allow_backorder=True).update(
         stock_on_hand=F("stock_on_hand") - quantity, updated_at=now)
     if backordered:
-        stock_check_low(product_id=product_id)
+        stock_check_low(product_id=product_id, quantity=quantity)
         return True
     product = Product.objects.get(pk=product_id)
     if not product.active:
@@ -71,10 +71,11 @@ def stock_set(*, product: Product, stock_on_hand: int, actor=None) -> Product:
     return Product.objects.get(pk=product.pk)
 
 
-def stock_check_low(*, product_id: int):
+def stock_check_low(*, product_id: int, quantity: int):
+    """``quantity`` units were just taken: the low-stock alert fires if that crossed the threshold."""
     from .inventory import stock_check_low as check
 
-    return check(product_id=product_id)
+    return check(product_id=product_id, before=F("stock_on_hand") + quantity)
 
 
 def back_in_stock_subscribe(*, product: Product, email: str, user=None) -> tuple[BackInStockSubscription, bool]:
