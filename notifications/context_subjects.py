@@ -90,7 +90,12 @@ def stock_figures(figures: dict) -> dict:
 
 def product_context(event_code: str, audience: str, subject) -> dict:
     product = subject.product
-    ctx = _base(event_code, audience, store_brand(product.store))
+    brand = store_brand(product.store)
+    if audience == Audience.SELLER:  # an alert from the platform to the store, not the store's voice
+        brand.update(sign_off=f"{settings.SHOP_NAME} seller alerts", sender_name="")
+    elif audience == Audience.SUPPLIER:
+        brand.update(sign_off=f"{product.store.name}, via {settings.SHOP_NAME}", sender_name="")
+    ctx = _base(event_code, audience, brand)
     ctx["product"] = _product(product)
     ctx["links"] = {
         "product": ctx["product"]["url"],
