@@ -195,7 +195,7 @@ def back_in_stock_take(*, product: Product, units: int) -> list[BackInStockSubsc
     limit = max(0, units) * back_in_stock_factor()
     if limit == 0:
         return []
-    chosen = list(BackInStockSubscription.objects.select_for_update()
+    chosen = list(BackInStockSubscription.objects.select_for_update(of=("self",))
                   .filter(product_id=product.pk, notified_at__isnull=True, confirmed_at__isnull=False)
                   .select_related("user").order_by("created_at", "id")[:limit])
     if chosen:
