@@ -49,7 +49,7 @@ class ProductAdmin(admin.ModelAdmin):
     autocomplete_fields = ("store",)
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("created_at", "updated_at")
-    actions = ["deactivate", "activate"]
+    actions = ["deactivate", "activate", "record_update"]
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -64,6 +64,32 @@ class ProductAdmin(admin.ModelAdmin):
                 stock_set(product=obj, stock_on_hand=form.cleaned_data["stock_on_hand"], actor=request.user)
             except StockError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
+
+    @admin.action(description="Record a product update (tells past buyers who agreed to news, and the supplier)…")
+    def record_update(self, request, queryset):
+        """Intermediate page: what changed and a short note, then catalog.inventory.product_record_update
+        per selected product (product.updated through the outbox)."""
+        from django.shortcuts import render
+
+        from .inventory import UPDATE_KINDS, InventoryError, product_record_update
+
+        error, kind, note = "", request.POST.get("kind", ""), request.POST.get("note", "").strip()
+        if request.POST.get("confirm"):
+            try:
+                if kind not in UPDATE_KINDS:
+                    raise InventoryError("Choose what changed.")
+                for product in queryset:
+                    product_record_update(product=product, kind=kind, note=note, actor=request.user)
+            except InventoryError as exc:
+                error = str(exc)
+            else:
+                self.message_user(request, f"Recorded the update for {queryset.count()} product(s).")
+                return None
+        return render(request, "admin/catalog/product/record_update.html", {
+            **self.admin_site.each_context(request), "title": "Record a product update", "products": queryset,
+            "kinds": UPDATE_KINDS, "error": error, "kind": kind, "note": note, "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }, status=400 if error else 200)
 
     @admin.action(description="Deactivate (hide from the shop)")
     def deactivate(self, request, queryset):

@@ -196,3 +196,20 @@ def test_product_update_tells_the_supplier(client, shop, commit):
     assert "Lumen updated Desk Lamp (LAMP-1)" == message.subject
     assert client.post(reverse("seller:inventory_update", args=[lamp.pk]), {"kind": "version", "note": ""},
                        HTTP_HX_REQUEST="true").status_code == 422
+
+
+def test_staff_can_record_a_product_update_from_the_admin(admin_client, shop, commit):
+    store, seller, lamp, bulb, shade = shop
+    url = reverse("admin:catalog_product_changelist")
+    page = admin_client.post(url, {"action": "record_update", "_selected_action": [lamp.pk]})
+    assert page.status_code == 200 and "Record a product update" in page.content.decode()
+    bad = admin_client.post(url, {"action": "record_update", "_selected_action": [lamp.pk], "confirm": "1",
+                                  "kind": "design", "note": ""})
+    assert bad.status_code == 400 and not ProductEvent.objects.filter(kind="updated").exists()
+    with commit():
+        done = admin_client.post(url, {"action": "record_update", "_selected_action": [lamp.pk], "confirm": "1",
+                                       "kind": "design", "note": "A new shade shape."})
+    assert done.status_code == 302
+    event = ProductEvent.objects.get(kind="updated", product=lamp)
+    assert event.actor.is_superuser and event.note == "A new shade shape."
+    assert [m.to for m in mail.outbox] == [["orders@bright.example"]]
