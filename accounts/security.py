@@ -91,13 +91,6 @@ def _suspicious(*, user, login, kind, reason):
     signals.suspicious_login.send(sender=AccountEvent, user=user, event=event, login=login, reason=reason)
 
 
-def login_session_attach(*, user: User, session_key: str) -> None:
-    """The session a sign-in opened (Django cycles the key before ``user_logged_in``)."""
-    if session_key:
-        LoginActivity.objects.filter(pk=LoginActivity.objects.filter(user=user, succeeded=True)
-                                     .order_by("-id").values("pk")[:1]).update(session_key=session_key)
-
-
 @transaction.atomic
 def sessions_end_all(*, user: User, keep_session_key: str = "", ip: str | None = None,
                      user_agent: str = "") -> int:

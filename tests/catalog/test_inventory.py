@@ -114,7 +114,12 @@ def test_raising_the_threshold_above_the_stock_fires_the_alert(pack, commit):
     assert Notification.objects.filter(event="stock.low", audience="supplier").count() == 1
 
 
-def test_seller_can_switch_stock_low_email_off_and_the_supplier_still_gets_it(pack, commit):
+def test_seller_can_switch_stock_low_email_off_and_the_supplier_still_gets_it(pack, commit, client):
+    from django.urls import reverse
+
+    client.force_login(pack.store.sellers.get())
+    settings_page = client.get(reverse("seller:settings")).content.decode()
+    assert "Stock running low" in settings_page and 'data-testid="toggle-stock.low-email"' in settings_page
     seller_setting_set(store=pack.store, event="stock.low", channel="email", enabled=False)
     with commit():
         place({pack.pk: 4}, email="buyer@example.com")
