@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import ConsentRecord, DataExport, LoginActivity, LoyaltyAccount, User
+from .models import AccountEvent, ConsentRecord, DataExport, LoginActivity, LoyaltyAccount, LoyaltyEntry, LoyaltyTier, User
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -82,3 +82,27 @@ class DataExportAdmin(ReadOnlyAdmin):
     search_fields = ("user__username", "user__email")
     list_select_related = ("user",)
     exclude = ("file",)
+
+
+@admin.register(LoyaltyTier)
+class LoyaltyTierAdmin(admin.ModelAdmin):
+    """Tiers are the admin's to configure: name, points threshold, benefits text."""
+
+    list_display = ("name", "threshold", "benefits")
+    ordering = ("threshold",)
+
+
+@admin.register(LoyaltyEntry)
+class LoyaltyEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "account", "kind", "points", "balance", "reference", "note")
+    list_filter = ("kind", "created_at")
+    search_fields = ("account__user__username", "account__user__email", "reference")
+    list_select_related = ("account__user",)
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "kind", "ip_address", "device")
+    list_filter = ("kind", "created_at")
+    search_fields = ("user__username", "user__email", "ip_address")
+    list_select_related = ("user",)

@@ -108,19 +108,58 @@ class ConsentRecord(models.Model):
         return f"{self.user or self.email}: {self.get_kind_display()} {verb}"
 
 
-class LoyaltyAccount(models.Model):
-    class Tier(models.TextChoices):
-        BRONZE = "bronze", "Bronze"
-        SILVER = "silver", "Silver"
-        GOLD = "gold", "Gold"
+class LoyaltyTier(models.Model):
+    """A loyalty tier, configured by staff in the admin: reached at ``threshold`` points."""
 
+    name = models.CharField(max_length=60, unique=True)
+    threshold = models.PositiveIntegerField(unique=True, help_text="Points needed to reach this tier.")
+    benefits = models.TextField(help_text="What members of this tier get (shown to customers).")
+
+    class Meta:
+        ordering = ["threshold"]
+
+    def __str__(self):
+        return f"{self.name} ({self.threshold} points)"
+
+
+class LoyaltyAccount(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="loyalty")
     points = models.PositiveIntegerField(default=0)
-    tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.BRONZE)
+    tier = models.ForeignKey(LoyaltyTier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             help_text="The highest tier the points reach (empty: below the first tier).")
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
-        return f"{self.user}: {self.points} pts ({self.get_tier_display()})"
+        return f"{self.user}: {self.points} pts ({self.tier.name if self.tier_id else 'no tier'})"
+
+
+class LoyaltyEntry(models.Model):
+    """The ledger: every change to a customer's points, with the order it came from. Its id is the
+    identity of loyalty notifications (event key ``loyalty.<code>:le<id>``)."""
+
+    class Kind(models.TextChoices):
+        EARNED = "earned", "Earned"
+        REVERSED = "reversed", "Reversed (refund)"
+        ADJUSTED = "adjusted", "Adjusted by staff"
+
+    account = models.ForeignKey(LoyaltyAccount, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    points = models.IntegerField(help_text="Positive when earned, negative when reversed.")
+    balance = models.PositiveIntegerField(help_text="Points after this entry.")
+    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reference = models.CharField(max_length=60, blank=True, help_text="Order or return number.")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "loyalty entries"
+        constraints = [models.UniqueConstraint(fields=["account", "kind", "reference"],
+                                               condition=~models.Q(kind="adjusted"),
+                                               name="loyalty_entry_once_per_reference")]
+
+    def __str__(self):
+        return f"{self.account.user_id}: {self.points:+} ({self.reference})"
 
 
 class LoginActivity(models.Model):
@@ -129,10 +168,45 @@ class LoginActivity(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     succeeded = models.BooleanField(default=True)
+    # The session this login opened ("sign out everywhere" ends them), and what it looked like.
+    session_key = models.CharField(max_length=40, blank=True)
+    device = models.CharField(max_length=120, blank=True, help_text="Browser and system, from the user agent.")
+    network = models.CharField(max_length=64, blank=True, help_text="The IP's network (/24 or /48).")
+    new_device = models.BooleanField(default=False, help_text="Device or network never seen for this account.")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="Signed out everywhere.")
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "login activity"
+        indexes = [models.Index(fields=["user", "-created_at"], name="login_activity_recent")]
+
+
+class AccountEvent(models.Model):
+    """An account's security timeline: password reset asked, suspicious sign-in, unusual order,
+    signed out everywhere. Its id is the identity of account events' notifications
+    (event key ``<code>:ae<id>``)."""
+
+    class Kind(models.TextChoices):
+        PASSWORD_RESET = "password_reset", "Password reset requested"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        SUSPICIOUS_LOGIN = "suspicious_login", "Sign-in from a new device"
+        FAILED_LOGINS = "failed_logins", "Repeated failed sign-ins"
+        UNUSUAL_ORDER = "unusual_order", "Unusual order"
+        SIGNED_OUT_EVERYWHERE = "signed_out", "Signed out everywhere"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    device = models.CharField(max_length=120, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="account_event_recent")]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.get_kind_display()}"
 
 
 def export_storage():

@@ -2,7 +2,7 @@
 ``user_create`` so each user has a loyalty account from the start."""
 from django.db import transaction
 
-from .models import LoginActivity, LoyaltyAccount, User
+from .models import LoyaltyAccount, User
 
 
 @transaction.atomic
@@ -24,6 +24,18 @@ def user_create(*, username: str, email: str, password: str | None = None, passw
     return user
 
 
-def login_activity_record(*, user: User, ip: str | None, user_agent: str, succeeded: bool) -> LoginActivity:
-    return LoginActivity.objects.create(user=user, ip_address=ip or None, user_agent=(user_agent or "")[:300],
-                                        succeeded=succeeded)
+@transaction.atomic
+def marketing_unsubscribe(*, email: str, source: str = "unsubscribe link", ip: str | None = None) -> None:
+    """Withdraw marketing email consent for an address (and its account's preference, if any)."""
+    from notifications.events import Category, Channel
+    from notifications.models import CustomerPreference
+
+    from .models import ConsentRecord
+
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    ConsentRecord.objects.create(user=user, email=email, kind=ConsentRecord.Kind.MARKETING_EMAIL, granted=False,
+                                 source=source[:64], ip_address=ip or None)
+    if user is not None:
+        CustomerPreference.objects.update_or_create(user=user, category=Category.MARKETING, channel=Channel.EMAIL,
+                                                    defaults={"enabled": False})

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import security_views, views
 from .dashboard import privacy_views as privacy
 from .dashboard import views as dashboard
 
@@ -16,6 +16,15 @@ urlpatterns = [
         success_url=reverse_lazy("accounts:password_change_done")), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(
         template_name="accounts/password_change_done.html"), name="password_change_done"),
+    path("password/reset/", security_views.password_reset, name="password_reset"),
+    path("password/reset/sent/", security_views.password_reset_done, name="password_reset_done"),
+    path("reset/<uidb64>/<token>/", security_views.password_reset_confirm, name="password_reset_confirm"),
+    path("reset/done/", security_views.password_reset_complete, name="password_reset_complete"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("loyalty/", security_views.loyalty, name="loyalty"),
+    path("security/", security_views.security, name="security"),
+    path("security/sign-out-everywhere/", security_views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("secure/<str:token>/", security_views.secure_account, name="secure_account"),
     path("", dashboard.dashboard, name="dashboard"),
     path("orders/<str:number>/", dashboard.order_status, name="order_detail"),
     path("orders/<str:number>/cancel/", dashboard.order_cancel, name="order_cancel"),

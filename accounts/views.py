@@ -1,10 +1,14 @@
 from django.conf import settings
 from django.contrib.auth import login
+from django.core import signing
+from django.views.decorators.csrf import csrf_exempt
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from notifications.context_subjects import UNSUBSCRIBE_SALT
+
 from .forms import SignupForm
-from .services import user_create
+from .services import marketing_unsubscribe, user_create
 
 
 def _safe_next(request) -> str:
@@ -36,3 +40,19 @@ def locked_out(request, credentials, *args, **kwargs):
     return render(request, "accounts/locked_out.html", {
         "username": get_client_username(request, credentials) or "",
         "failure_limit": get_failure_limit(request, credentials), "minutes": minutes}, status=429)
+
+
+@csrf_exempt
+def unsubscribe(request, token):
+    """One-click marketing unsubscribe from an email (RFC 8058 POST from the mail client, or the
+    button on this page). The signed token is the authorisation; GET only asks."""
+    try:
+        email = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=365 * 86400)["e"]
+    except (signing.BadSignature, KeyError, TypeError):
+        return render(request, "accounts/unsubscribe.html", {"state": "invalid"}, status=400)
+    if request.method == "POST":
+        marketing_unsubscribe(email=email, ip=request.META.get("REMOTE_ADDR"))
+        return render(request, "accounts/unsubscribe.html", {"state": "done", "email": email})
+    if request.method not in ("GET", "HEAD"):
+        return render(request, "accounts/unsubscribe.html", {"state": "invalid"}, status=405)
+    return render(request, "accounts/unsubscribe.html", {"state": "ask", "email": email})

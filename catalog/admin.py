@@ -4,7 +4,7 @@ from django.db.models import Count
 
 from notify_site.text import validate_single_line
 
-from .models import BackInStockSubscription, Product, Store
+from .models import BackInStockSubscription, Product, ProductEvent, Store
 from .services import StockError, stock_set
 
 
@@ -69,7 +69,7 @@ class ProductAdmin(admin.ModelAdmin):
     autocomplete_fields = ("store",)
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("created_at", "updated_at")
-    actions = ["deactivate", "activate"]
+    actions = ["deactivate", "activate", "record_update"]
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -85,6 +85,32 @@ class ProductAdmin(admin.ModelAdmin):
             except StockError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
 
+    @admin.action(description="Record a product update (tells past buyers who agreed to news, and the supplier)…")
+    def record_update(self, request, queryset):
+        """Intermediate page: what changed and a short note, then catalog.inventory.product_record_update
+        per selected product (product.updated through the outbox)."""
+        from django.shortcuts import render
+
+        from .inventory import UPDATE_KINDS, InventoryError, product_record_update
+
+        error, kind, note = "", request.POST.get("kind", ""), request.POST.get("note", "").strip()
+        if request.POST.get("confirm"):
+            try:
+                if kind not in UPDATE_KINDS:
+                    raise InventoryError("Choose what changed.")
+                for product in queryset:
+                    product_record_update(product=product, kind=kind, note=note, actor=request.user)
+            except InventoryError as exc:
+                error = str(exc)
+            else:
+                self.message_user(request, f"Recorded the update for {queryset.count()} product(s).")
+                return None
+        return render(request, "admin/catalog/product/record_update.html", {
+            **self.admin_site.each_context(request), "title": "Record a product update", "products": queryset,
+            "kinds": UPDATE_KINDS, "error": error, "kind": kind, "note": note, "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }, status=400 if error else 200)
+
     @admin.action(description="Deactivate (hide from the shop)")
     def deactivate(self, request, queryset):
         self.message_user(request, f"{queryset.update(active=False)} product(s) hidden.")
@@ -96,9 +122,28 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(BackInStockSubscription)
 class BackInStockSubscriptionAdmin(admin.ModelAdmin):
-    list_display = ("product", "email", "user", "created_at", "notified_at")
-    list_filter = ("notified_at", "product__store")
+    list_display = ("product", "email", "user", "created_at", "confirmed_at", "notified_at")
+    list_filter = ("confirmed_at", "notified_at", "product__store")
     search_fields = ("email", "product__name", "product__sku", "user__username")
     list_select_related = ("product", "user")
     raw_id_fields = ("product", "user")
-    readonly_fields = ("created_at", "notified_at")
+    readonly_fields = ("created_at", "confirmed_at", "notified_at")
+
+
+@admin.register(ProductEvent)
+class ProductEventAdmin(admin.ModelAdmin):
+    """The products' timeline (restocks, counts, low-stock alerts, updates): append-only."""
+
+    list_display = ("created_at", "product", "kind", "stock_before", "stock_after", "actor_label", "note")
+    list_filter = ("kind", "created_at", "product__store")
+    search_fields = ("product__name", "product__sku", "actor_label", "note")
+    list_select_related = ("product",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -18,6 +18,8 @@ class Store(models.Model):
     sender_name = models.CharField(max_length=80, blank=True, help_text="Shown as the email From name.")
     support_email = models.EmailField(blank=True)
     return_address = models.TextField(blank=True, help_text="Where customers send returns (shown on approved returns).")
+    # Restock recommendation: stock to keep beyond the lead time, in days of average sales.
+    safety_stock_days = models.PositiveIntegerField(default=7, help_text="Days of sales kept as safety stock.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -38,6 +40,10 @@ class Product(models.Model):
     allow_backorder = models.BooleanField(default=False)
     low_stock_threshold = models.PositiveIntegerField(default=5)
     restock_lead_days = models.PositiveIntegerField(default=7, help_text="Days from reorder to stock on hand.")
+    supplier_name = models.CharField(max_length=120, blank=True)
+    supplier_email = models.EmailField(blank=True, help_text="Gets the low-stock alert and product updates.")
+    # stock.low fires once when stock falls to the threshold; a restock above it arms it again.
+    low_stock_armed = models.BooleanField(default=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -73,11 +79,51 @@ class Product(models.Model):
 
 
 class BackInStockSubscription(models.Model):
+    """“Tell me when it is back”. A guest's address counts only once confirmed (double opt-in);
+    a signed-in customer's own address is confirmed at once. Notified once, oldest first."""
+
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_subscriptions")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
     email = models.EmailField()
     created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["product", "email"], name="one_stock_alert_per_email")]
+        indexes = [models.Index(fields=["product", "created_at"], name="stock_alert_waiting",
+                                condition=models.Q(notified_at__isnull=True, confirmed_at__isnull=False))]
+
+    def __str__(self):
+        return f"{self.email} waits for {self.product_id}"
+
+
+class ProductEvent(models.Model):
+    """A product's timeline (like an order's OrderEvent): restocks, stock counts, threshold changes,
+    low-stock alerts and recorded product updates. Its id is the identity of product events'
+    notifications (event key ``<code>:pe<id>``)."""
+
+    class Kind(models.TextChoices):
+        RESTOCK = "restock", "Restocked"
+        COUNT = "count", "Stock counted"
+        SETTINGS = "settings", "Stock settings changed"
+        LOW_STOCK = "low_stock", "Stock ran low"
+        UPDATED = "updated", "Product updated"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_label = models.CharField(max_length=120, blank=True)
+    stock_before = models.IntegerField(null=True, blank=True)
+    stock_after = models.IntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["product", "-created_at"], name="product_event_recent")]
+
+    def __str__(self):
+        return f"{self.product_id} {self.kind} {self.stock_before}→{self.stock_after}"

@@ -4,11 +4,9 @@ Stock never goes through read-modify-write in Python: every movement is one cond
 ``UPDATE`` so two checkouts racing for the last unit cannot both win (the database
 serialises the two updates and re-checks the condition for the second one).
 """
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import signals
 from .models import BackInStockSubscription, Product
 
 
@@ -43,10 +41,12 @@ def stock_reserve(*, product_id: int, quantity: int) -> bool:
     taken = Product.objects.filter(pk=product_id, active=True, stock_on_hand__gte=quantity).update(
         stock_on_hand=F("stock_on_hand") - quantity, updated_at=now)
     if taken:
+        stock_check_low(product_id=product_id, quantity=quantity)
         return False
     backordered = Product.objects.filter(pk=product_id, active=True, allow_backorder=True).update(
         stock_on_hand=F("stock_on_hand") - quantity, updated_at=now)
     if backordered:
+        stock_check_low(product_id=product_id, quantity=quantity)
         return True
     product = Product.objects.get(pk=product_id)
     if not product.active:
@@ -62,37 +62,24 @@ def stock_release(*, product_id: int, quantity: int) -> None:
                                                  updated_at=timezone.now())
 
 
-@transaction.atomic
 def stock_set(*, product: Product, stock_on_hand: int, actor=None) -> Product:
-    """Set the counted stock (a stock take or a delivery from the supplier).
+    """Set the counted stock (a stock take or a delivery from the supplier); see
+    ``catalog.inventory.stock_count`` (timeline row, low-stock arming, back-in-stock alerts)."""
+    from .inventory import stock_count
 
-    Sends ``product_restocked`` when the product goes from none to some.
-    """
-    locked = Product.objects.select_for_update().get(pk=product.pk)
-    if stock_on_hand < 0 and not locked.allow_backorder:
-        raise StockError(f"Stock for “{locked.name}” cannot be negative (backorders are off).")
-    old = locked.stock_on_hand
-    locked.stock_on_hand = stock_on_hand
-    locked.save(update_fields=["stock_on_hand", "updated_at"])
-    product.stock_on_hand = stock_on_hand
-    if old <= 0 < stock_on_hand:
-        signals.product_restocked.send(sender=Product, product=locked, old_stock=old, new_stock=stock_on_hand,
-                                       actor=actor)
-    return locked
+    stock_count(product=product, stock_on_hand=stock_on_hand, actor=actor)
+    return Product.objects.get(pk=product.pk)
+
+
+def stock_check_low(*, product_id: int, quantity: int):
+    """``quantity`` units were just taken: the low-stock alert fires if that crossed the threshold."""
+    from .inventory import stock_check_low as check
+
+    return check(product_id=product_id, before=F("stock_on_hand") + quantity)
 
 
 def back_in_stock_subscribe(*, product: Product, email: str, user=None) -> tuple[BackInStockSubscription, bool]:
-    """Ask to be told when the product is back. Returns (subscription, created).
+    """See ``catalog.inventory.back_in_stock_subscribe`` (double opt-in for other addresses)."""
+    from .inventory import back_in_stock_subscribe as subscribe
 
-    Asking again with the same email re-arms an alert that was already sent.
-    """
-    email = email.strip().lower()
-    if not email:
-        raise ValueError("Enter an email address.")
-    sub, created = BackInStockSubscription.objects.get_or_create(
-        product=product, email=email, defaults={"user": user if user and user.pk else None})
-    if not created and sub.notified_at is not None:
-        sub.notified_at = None
-        sub.save(update_fields=["notified_at"])
-        created = True
-    return sub, created
+    return subscribe(product=product, email=email, user=user)

@@ -19,7 +19,7 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        from . import checks, receivers  # noqa: F401  (deploy checks; domain signals → outbox; anymail tracking)
+        from . import checks, receivers, receivers_subjects  # noqa: F401  (deploy checks; domain signals → outbox; anymail tracking)
 
         # One PlatformEventSetting row per catalogue event, so staff can switch each in the admin.
         post_migrate.connect(_ensure_platform_rows, sender=self, dispatch_uid="notifications.platform_rows")

@@ -481,6 +481,13 @@ def sample_context(event_code: str, audience: str) -> dict:
         from accounts.privacy import account_sample_context
 
         return account_sample_context(event_code, audience)
+
+    from .events import SubjectKind
+
+    if get_event(event_code).subject != SubjectKind.ORDER:
+        from .subjects import sample_context as subject_sample_context
+
+        return subject_sample_context(event_code, audience)
     ctx = build_context(event_code, audience, sample_subject(event_code))
     ctx["recipient"] = {"first_name": "Ada" if audience == Audience.CUSTOMER else "Sam", "audience": audience}
     return ctx

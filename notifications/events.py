@@ -1,6 +1,9 @@
 """The notification catalogue: every event code, who receives it, its category and default channels.
 
-One row of SPEC.md section 2 per ``EventDef`` (the order, payment, shipment and return rows).
+One row of SPEC.md section 2 per ``EventDef``: the order, payment, shipment and return rows, and the
+events about a product (stock, back in stock, updates) or a customer account (loyalty, security).
+``EventDef.subject`` names what an event is about; notifications/subjects.py holds each kind's
+recipient rules and context builder.
 The catalogue is code, not data: platform staff switch events on/off and change default channels
 with ``PlatformEventSetting``; sellers toggle seller-facing channels with ``SellerNotificationSetting``.
 """
@@ -19,6 +22,16 @@ class Channel(models.TextChoices):
 class Audience(models.TextChoices):
     CUSTOMER = "customer", "Customer"
     SELLER = "seller", "Seller"
+    # A product's supplier: an outside business contact (name + email on the product), no account.
+    SUPPLIER = "supplier", "Supplier"
+
+
+class SubjectKind(models.TextChoices):
+    """What an event is about (notifications/subjects.py registers recipients and context per kind)."""
+
+    ORDER = "order", "Order"
+    PRODUCT = "product", "Product"
+    ACCOUNT = "account", "Customer account"
 
 
 class Category(models.TextChoices):
@@ -68,6 +81,9 @@ class EventDef:
     # Name of the StoreNotificationOptions switch that can turn the customer copy off, if any.
     store_switch: str = ""
     must_carry: str = ""
+    # What the event is about; the kind's recipient rules and context builder apply (subjects.py).
+    subject: str = SubjectKind.ORDER
+    supplier_channels: tuple = ()  # default channels for the product's supplier; () = not a recipient
 
     @property
     def audiences(self) -> list[str]:
@@ -76,10 +92,13 @@ class EventDef:
             out.append(Audience.CUSTOMER)
         if self.seller_channels:
             out.append(Audience.SELLER)
+        if self.supplier_channels:
+            out.append(Audience.SUPPLIER)
         return out
 
     def default_channels(self, audience: str) -> tuple:
-        return self.customer_channels if audience == Audience.CUSTOMER else self.seller_channels
+        return {Audience.CUSTOMER: self.customer_channels, Audience.SELLER: self.seller_channels,
+                Audience.SUPPLIER: self.supplier_channels}.get(audience, ())
 
     def category_for(self, audience: str) -> str:
         return self.category if audience == Audience.CUSTOMER else Category.SELLER_ALERT
@@ -90,6 +109,8 @@ T, SU = Category.TRANSACTIONAL, Category.SHIPPING_UPDATES
 # seller with a mobile number switches it on (SellerNotificationSetting), the others on by default.
 SELLER_CHANNELS = (E, S, I)
 SELLER_OPT_IN_CHANNELS = frozenset({S})
+SEC, ACC, MKT, SA = Category.SECURITY, Category.ACCOUNT, Category.MARKETING, Category.SELLER_ALERT
+PRODUCT, ACCOUNT = SubjectKind.PRODUCT, SubjectKind.ACCOUNT
 
 EVENTS: dict[str, EventDef] = {
     e.code: e
@@ -139,12 +160,36 @@ EVENTS: dict[str, EventDef] = {
                  must_carry="return number, items, refund amount and when it arrives"),
         EventDef("return.rejected", "Return rejected", T, (E, I),
                  must_carry="return number, items, reason"),
+        # --- about a product -------------------------------------------------------------------
+        EventDef("stock.low", "Stock running low", SA, (), (E, I), subject=PRODUCT, supplier_channels=(E,),
+                 must_carry="product, current stock, average daily sales (30 days), days of cover, "
+                            "recommended restock quantity"),
+        EventDef("product.back_in_stock", "Back in stock", T, (E, I), subject=PRODUCT,
+                 must_carry="product, price, link; one-click stop"),
+        # The double opt-in for a guest's back-in-stock alert: sent once per subscription.
+        EventDef("product.alert_confirm", "Confirm a back-in-stock alert", T, (E,), subject=PRODUCT,
+                 must_carry="product, confirm link; nothing more is sent without it"),
+        EventDef("product.updated", "Product updated", MKT, (E,), subject=PRODUCT, supplier_channels=(E,),
+                 must_carry="what changed (version, material, design); unsubscribe"),
+        # --- about a customer account ----------------------------------------------------------
+        EventDef("loyalty.tier_reached", "New loyalty tier", ACC, (E, I), subject=ACCOUNT,
+                 must_carry="new tier, points total, benefits"),
+        EventDef("loyalty.milestone", "Loyalty milestone", ACC, (E, I), subject=ACCOUNT,
+                 must_carry="points total, tier, benefits"),
+        EventDef("account.password_reset", "Password reset", SEC, (E,), subject=ACCOUNT,
+                 must_carry="reset link with its expiry"),
+        EventDef("account.suspicious_login", "Sign-in from a new device", SEC, (E, I), subject=ACCOUNT,
+                 must_carry="when, IP, device, how to secure the account"),
+        EventDef("account.unusual_order", "Unusual order", SEC, (E, I), subject=ACCOUNT,
+                 must_carry="large order or new shipping country, what to do if it was not them"),
     ]
 }
 
 EVENT_CHOICES = [(code, f"{code} — {e.label}") for code, e in EVENTS.items()]
 SELLER_EVENTS = [code for code, e in EVENTS.items() if e.seller_channels]
-CUSTOMER_EVENTS = [code for code, e in EVENTS.items() if e.customer_channels]
+# Customer events about an order (a store brands them with a personal note / discount code).
+CUSTOMER_EVENTS = [code for code, e in EVENTS.items() if e.customer_channels and e.subject == SubjectKind.ORDER]
+ALL_CUSTOMER_EVENTS = [code for code, e in EVENTS.items() if e.customer_channels]
 # Every channel a template may exist for, per audience (defaults ship as files for all of them).
 TEMPLATE_CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.INAPP]
 
@@ -155,9 +200,9 @@ TEMPLATE_CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.INAPP]
 PRIVACY_EVENTS: dict[str, EventDef] = {
     e.code: e
     for e in [
-        EventDef("account.data_export_ready", "Your data download is ready", Category.SECURITY, (E, I),
+        EventDef("account.data_export_ready", "Your data download is ready", Category.SECURITY, (E, I), subject=ACCOUNT,
                  must_carry="download link and when it expires, how to get a new one"),
-        EventDef("account.deletion_requested", "Confirm account deletion", Category.SECURITY, (E,),
+        EventDef("account.deletion_requested", "Confirm account deletion", Category.SECURITY, (E,), subject=ACCOUNT,
                  must_carry="confirmation link and when it expires, what is erased and what is kept"),
     ]
 }

@@ -8,13 +8,14 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from .events import EVENT_CHOICES, Audience, Category, Channel
+from .events import EVENT_CHOICES, Audience, Category, Channel, SubjectKind
 
 
 class Notification(models.Model):
     """One message to one recipient on one channel: the outbox row.
 
-    Written in the same transaction as the order change that causes it, unique on
+    Written in the same transaction as the change that causes it (an order's, a product's or an
+    account's: ``subject_type`` / ``subject_id``), unique on
     (event_key, recipient_address, channel) so the same change never notifies twice, and handed
     to Celery only after commit. ``status`` moves queued → sending → sent → delivered/bounced, or
     to failed after the last retry; skipped (a preference said no), suppressed (address on the
@@ -53,6 +54,9 @@ class Notification(models.Model):
                               related_name="notifications")
     store = models.ForeignKey("catalog.Store", null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="notifications")
+    # What the event is about, for every kind (order events also keep ``order`` above).
+    subject_type = models.CharField(max_length=16, choices=SubjectKind.choices, default=SubjectKind.ORDER)
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
     context = models.JSONField(default=dict, blank=True)
     subject = models.CharField(max_length=300, blank=True)
     body_text = models.TextField(blank=True)
@@ -90,6 +94,8 @@ class Notification(models.Model):
                          condition=models.Q(status__in=["queued", "sending"])),
             models.Index(fields=["recipient", "-created_at"], name="notification_recipient_created"),
             models.Index(fields=["store", "-created_at"], name="notification_store_created"),
+            models.Index(fields=["subject_type", "subject_id"], name="notification_subject",
+                         condition=~models.Q(subject_type="order")),
             models.Index(fields=["recipient_address", "created_at"], name="notification_sms_recent",
                          condition=models.Q(channel="sms")),
         ]

@@ -8,7 +8,6 @@ nothing; the same change enqueued twice writes nothing new (unique event_key × 
 """
 import datetime
 import zoneinfo
-from dataclasses import dataclass
 
 import phonenumbers
 from phonenumbers.timezone import time_zones_for_number as phone_time_zones
@@ -29,6 +28,8 @@ from .events import (
     get_event,
     held_by_quiet_hours,
 )
+from .recipients import Recipient, normalise_address
+from .subjects import subject_kind
 from .models import (
     CustomerPreference,
     Notification,
@@ -41,20 +42,6 @@ from .models import (
 DEFAULT_TIME_ZONE = "Europe/London"
 
 
-@dataclass
-class Recipient:
-    audience: str
-    channel: str
-    address: str
-    user: object = None
-    legal_basis: str = ""
-
-
-def normalise_address(channel: str, address: str) -> str:
-    address = (address or "").strip()
-    return address.lower() if channel == Channel.EMAIL else address
-
-
 # --- who ---------------------------------------------------------------------------------------
 
 def platform_channels(event: str) -> tuple[bool, dict[str, list[str]]]:
@@ -62,12 +49,21 @@ def platform_channels(event: str) -> tuple[bool, dict[str, list[str]]]:
     definition = get_event(event)
     row = PlatformEventSetting.objects.filter(event=event).first()
     if row is None:
-        return True, {Audience.CUSTOMER: list(definition.customer_channels),
-                      Audience.SELLER: list(definition.seller_channels)}
-    return row.enabled, {
-        Audience.CUSTOMER: [c for c in row.customer_channels if definition.customer_channels],
-        Audience.SELLER: [c for c in row.seller_channels if definition.seller_channels],
-    }
+        enabled, channels = True, {Audience.CUSTOMER: list(definition.customer_channels),
+                                   Audience.SELLER: list(definition.seller_channels)}
+    else:
+        enabled, channels = row.enabled, {
+            Audience.CUSTOMER: [c for c in row.customer_channels if definition.customer_channels],
+            Audience.SELLER: [c for c in row.seller_channels if definition.seller_channels],
+        }
+    # Suppliers are outside contacts: always the catalogue's channels (email).
+    channels[Audience.SUPPLIER] = list(definition.supplier_channels)
+    if definition.category == Category.SECURITY:
+        # Security messages cannot be switched off and always go by email (SPEC section 2).
+        enabled = True
+        if Channel.EMAIL not in channels[Audience.CUSTOMER]:
+            channels[Audience.CUSTOMER].insert(0, Channel.EMAIL)
+    return enabled, channels
 
 
 def customer_recipients(order, channels) -> list[Recipient]:
@@ -228,14 +224,16 @@ def _sms_over_cap(number: str, platform: PlatformSettings | None) -> bool:
     return sent >= cap
 
 
-def notification_enqueue(*, event: str, event_key: str, order, subject: Subject | None = None,
+def notification_enqueue(*, event: str, event_key: str, order=None, subject=None,
                          change: dict | None = None, merge: bool = False,
                          audiences: tuple | None = None) -> list[Notification]:
-    """Write the outbox rows for one event about one order and queue them on commit.
+    """Write the outbox rows for one event and queue them on commit.
 
-    Must run inside the transaction of the change (the receivers do). ``merge=True`` refreshes the
-    context of rows already queued under the same key (two signals about one carrier update).
-    Returns the rows written or refreshed by this call.
+    What the event is about decides who gets it and what they read (``subjects.subject_kind``):
+    an order (pass ``order``, or a loaded ``context.Subject``), a product (``subjects.ProductSubject``)
+    or an account (``subjects.AccountSubject``). Must run inside the transaction of the change
+    (the receivers do). ``merge=True`` refreshes the context of rows already queued under the same
+    key (two signals about one carrier update). Returns the rows written or refreshed by this call.
     """
     if getattr(settings, "NOTIFICATIONS_SUPPRESSED", False):
         return []  # loading history (seed_demo): the timeline is real, nobody is told again
@@ -243,25 +241,21 @@ def notification_enqueue(*, event: str, event_key: str, order, subject: Subject 
     enabled, channels_by_audience = platform_channels(event)
     if not enabled:
         return []
+    kind = subject_kind(event)
     if subject is None:
         subject = load_subject(order, event, change=change)
-    order = subject.order
+    ref = kind.reference(subject)
     platform = None
     rows: list[Notification] = []
     for audience in audiences or definition.audiences:
         channels = [c for c in channels_by_audience.get(audience, []) if c in Channel.values]
-        if not channels:
+        if not channels or not kind.allowed(definition, audience, subject):
             continue
-        if audience == Audience.CUSTOMER:
-            if definition.store_switch and not store_switch_on(subject, definition.store_switch):
-                continue
-            recipients = customer_recipients(order, channels)
-        else:
-            recipients = seller_recipients(order, seller_channels_enabled(order.store_id, event, channels))
+        recipients = kind.recipients(event, audience, channels, subject)
         if not recipients:
             continue
         category = definition.category_for(audience)
-        shared = build_context(event, audience, subject)
+        shared = kind.context(event, audience, subject)
         # The suppression list is checked when each row is claimed for delivery (one place, always
         # current), so it is not read here.
         prefs_cache: dict = {}
@@ -270,11 +264,11 @@ def notification_enqueue(*, event: str, event_key: str, order, subject: Subject 
             row = Notification(
                 event=event, event_key=event_key[:200], audience=audience, recipient=r.user,
                 recipient_address=r.address[:254], channel=r.channel, category=category,
-                language=getattr(r.user, "language", "") or settings.LANGUAGE_CODE, order_id=order.pk,
-                store_id=order.store_id, context=for_recipient(shared, r.user, audience, order),
-                legal_basis=r.legal_basis,
+                language=getattr(r.user, "language", "") or settings.LANGUAGE_CODE, order_id=ref.order_id,
+                store_id=ref.store_id, subject_type=ref.type, subject_id=ref.id,
+                context=kind.personalise(shared, r, audience, subject), legal_basis=r.legal_basis,
             )
-            if optional:
+            if optional and not r.preference_checked:
                 uid = getattr(r.user, "pk", None)
                 if uid not in prefs_cache:
                     prefs_cache[uid] = _customer_prefs(r.user)

@@ -56,7 +56,13 @@ def customer_preferences_matrix(user) -> list[dict]:
     """Rows for the customer's preferences page: one per category, ``channels`` maps channel →
     {"enabled": bool, "locked": bool}. Locked cells (transactional, security) cannot be switched off."""
     saved = {(p.category, p.channel): p.enabled for p in CustomerPreference.objects.filter(user=user)}
+    from .events import EVENTS
     from .services import category_default
+
+    examples: dict[str, list[str]] = {}
+    for event in EVENTS.values():
+        if event.customer_channels:
+            examples.setdefault(event.category, []).append(event.label)
 
     rows = []
     for category in (Category.TRANSACTIONAL, Category.SHIPPING_UPDATES, Category.ACCOUNT, Category.MARKETING,
@@ -66,6 +72,8 @@ def customer_preferences_matrix(user) -> list[dict]:
             "category": category.value,
             "label": category.label,
             "locked": locked,
+            # The messages this row switches (every category has real events behind it).
+            "examples": examples.get(category.value, []),
             "channels": {
                 ch.value: {"enabled": True if locked else saved.get((category, ch.value),
                                                                     category_default(category)),

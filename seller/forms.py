@@ -104,3 +104,20 @@ class MessageForm(PlainLabels, forms.Form):
                                         "placeholder": "e.g. We pack every order by hand. Thank you for shopping small!"}))
     discount_code = forms.CharField(required=False, max_length=40, label="Discount code (optional)",
                                     widget=forms.TextInput(attrs={"placeholder": "e.g. THANKS10", "autocomplete": "off"}))
+
+
+class RestockForm(forms.Form):
+    quantity = forms.IntegerField(min_value=1, max_value=100000, label="Units received")
+    note = forms.CharField(required=False, max_length=200)
+
+
+class StockEditForm(forms.Form):
+    stock_on_hand = forms.IntegerField(min_value=-100000, max_value=1000000, label="Stock")
+    low_stock_threshold = forms.IntegerField(min_value=0, max_value=10000, label="Alert at")
+    restock_lead_days = forms.IntegerField(min_value=0, max_value=365, label="Lead time (days)")
+
+
+class ProductUpdateForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("version", "New version"), ("material", "New material"),
+                                      ("design", "New design"), ("other", "Other change")])
+    note = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"placeholder": "What changed, in a sentence"}))

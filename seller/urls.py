@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import actions, inbox, orders, settings
+from .views import actions, inbox, inventory, orders, settings
 
 app_name = "seller"
 urlpatterns = [
@@ -9,6 +9,10 @@ urlpatterns = [
     path("orders/<str:number>/action/<slug:action>/", actions.order_action, name="order_action"),
     path("orders/<str:number>/returns/<str:return_number>/<slug:to>/", actions.return_action,
          name="return_action"),
+    path("inventory/", inventory.inventory, name="inventory"),
+    path("inventory/<int:product_id>/restock/", inventory.restock, name="inventory_restock"),
+    path("inventory/<int:product_id>/edit/", inventory.edit, name="inventory_edit"),
+    path("inventory/<int:product_id>/update/", inventory.record_update, name="inventory_update"),
     path("settings/", settings.notification_settings, name="settings"),
     path("settings/toggle/", settings.setting_toggle, name="setting_toggle"),
     path("settings/option/", settings.option_toggle, name="option_toggle"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_tracking
+from . import views, views_alerts, views_tracking
 
 app_name = "storefront"
 urlpatterns = [
@@ -16,4 +16,6 @@ urlpatterns = [
     path("o/<str:token>/", views_tracking.order_status_token, name="order_status_token"),
     path("p/<slug:store_slug>/<slug:product_slug>/", views.product_detail, name="product_detail"),
     path("p/<slug:store_slug>/<slug:product_slug>/notify/", views.stock_alert, name="stock_alert"),
+    path("alerts/<str:token>/confirm/", views_alerts.stock_alert_confirm, name="stock_alert_confirm"),
+    path("alerts/<str:token>/stop/", views_alerts.stock_alert_stop, name="stock_alert_stop"),
 ]

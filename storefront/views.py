@@ -84,8 +84,11 @@ def stock_alert(request, store_slug, product_slug):
     if not form.is_valid():
         return _product_page(request, product, alert_form=form, status=400)
     user = request.user if request.user.is_authenticated else None
-    _, created = back_in_stock_subscribe(product=product, email=form.cleaned_data["email"], user=user)
-    if created:
+    sub, created = back_in_stock_subscribe(product=product, email=form.cleaned_data["email"], user=user)
+    if sub.confirmed_at is None:
+        messages.info(request, f"Almost done: we sent a confirmation link to {form.cleaned_data['email']}. "
+                               f"Open it and we'll email you when {product.name} is back in stock.")
+    elif created:
         messages.success(request, f"Done. We'll email {form.cleaned_data['email']} when {product.name} is back in stock.")
     else:
         messages.info(request, f"You're already on the list: we'll email {form.cleaned_data['email']} "

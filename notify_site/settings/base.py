@@ -350,6 +350,21 @@ LOGGING = {
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = int(timedelta(days=14).total_seconds())
 
+# --- Stock, loyalty and account security (issue 11) ----------------------------------------------
+# A restock tells at most units × this many waiting back-in-stock subscribers (the rest next time).
+BACK_IN_STOCK_FACTOR = env.int("BACK_IN_STOCK_FACTOR", default=3)
+# Loyalty points per whole currency unit of a completed order, and the totals worth a message.
+LOYALTY_POINTS_PER_UNIT = env.float("LOYALTY_POINTS_PER_UNIT", default=1.0)
+LOYALTY_MILESTONES = [int(m) for m in env.list("LOYALTY_MILESTONES", default=["500", "1000", "2500", "5000"])]
+# account.unusual_order: an order at least this multiple of the customer's median order (with at
+# least UNUSUAL_ORDER_MIN_HISTORY earlier orders), or to a new shipping country.
+UNUSUAL_ORDER_MULTIPLE = env.float("UNUSUAL_ORDER_MULTIPLE", default=3.0)
+UNUSUAL_ORDER_MIN_HISTORY = env.int("UNUSUAL_ORDER_MIN_HISTORY", default=3)
+# account.suspicious_login after this many failed sign-ins within 15 minutes.
+SUSPICIOUS_FAILED_LOGINS = env.int("SUSPICIOUS_FAILED_LOGINS", default=5)
+# Password reset links (Django's PASSWORD_RESET_TIMEOUT) expire after this many seconds.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
+
 # --- Privacy and operations (issue 16) -----------------------------------------------
 # Kept in one block: the ops app (health, readiness, metrics, logs) and the privacy settings.
 INSTALLED_APPS += ["ops"]

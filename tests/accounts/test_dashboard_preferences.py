@@ -71,3 +71,12 @@ def test_bad_profile_input_is_explained_and_nothing_saved(customer_client, custo
     customer.refresh_from_db()
     assert (str(customer.phone), customer.time_zone) == before
     assert not QuietHours.objects.exists()
+
+
+def test_every_row_of_the_grid_names_the_real_messages_it_switches(customer_client):
+    body = customer_client.get(reverse("accounts:preferences")).content.decode()
+    for category, example in (("transactional", "Order confirmation"), ("shipping_updates", "Out for delivery"),
+                              ("account", "New loyalty tier"), ("marketing", "Product updated"),
+                              ("security", "Sign-in from a new device")):
+        row = body.split(f'data-testid="examples-{category}"', 1)[1].split("</div>", 1)[0]
+        assert example in row, (category, row)

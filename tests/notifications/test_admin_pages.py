@@ -22,7 +22,9 @@ def test_platform_settings_is_a_single_row_opened_directly(admin_client):
 
 def test_shipped_defaults_overview_lists_every_event_audience_and_channel(admin_client):
     body = admin_client.get(reverse("admin:notifications_notificationtemplate_defaults")).content.decode()
-    from notifications.events import EVENTS
+    from notifications.rendering import all_default_keys
 
-    assert body.count(">Customise</a>") == sum(len(e.audiences) for e in EVENTS.values()) * 3
-    assert "return.rejected" in body and "account.data_export_ready" in body
+    # Every shipped default (order, product, account and privacy events' audiences × channels).
+    assert body.count(">Customise</a>") == len(list(all_default_keys()))
+    assert "return.rejected" in body and "stock.low" in body and "account.password_reset" in body
+    assert "account.data_export_ready" in body

@@ -5,8 +5,15 @@ from accounts.models import ConsentRecord, LoyaltyAccount, User
 from catalog.models import Product, Store
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, Payment, ReturnRequest, Shipment, TrackingEvent
 
+def _more_models():
+    from accounts.models import LoginActivity, LoyaltyEntry
+    from catalog.models import BackInStockSubscription, ProductEvent
+
+    return [LoyaltyEntry, LoginActivity, BackInStockSubscription, ProductEvent]
+
+
 MODELS = [User, LoyaltyAccount, ConsentRecord, Store, Product, Order, OrderLine, OrderEvent, Payment, Shipment,
-          TrackingEvent, ReturnRequest]
+          TrackingEvent, ReturnRequest, *_more_models()]
 
 
 def snapshot():
@@ -45,6 +52,17 @@ def test_seed_demo_is_complete_and_idempotent(capsys):
     assert "alice" in out and "demo12345" in out and "nina" in out and "admin" in out
     from django.contrib.auth import authenticate
     assert authenticate(username="alice", password="demo12345") is not None
+    # Issue 11's pages have something to show: suppliers, restock history, people waiting for
+    # out-of-stock products, loyalty members with a ledger, alice's sign-ins.
+    from accounts.models import LoginActivity, LoyaltyEntry
+    from catalog.models import BackInStockSubscription, ProductEvent
+
+    assert not Product.objects.filter(supplier_email="").exists()
+    assert ProductEvent.objects.filter(kind="restock").count() == 60
+    assert BackInStockSubscription.objects.filter(confirmed_at__isnull=False, notified_at__isnull=True).count() >= 9
+    assert LoyaltyAccount.objects.filter(points__gt=0, tier__isnull=False).count() >= 5
+    assert LoyaltyEntry.objects.filter(kind="earned").exists() and LoyaltyEntry.objects.filter(kind="reversed").exists()
+    assert LoginActivity.objects.filter(user__username="alice", new_device=True).count() == 2
 
 
 @pytest.mark.django_db

@@ -94,6 +94,21 @@ PRODUCTS = {
         ("Ink Bottle Midnight Blue", "11.00", 3, 5, False, 7, "50 ml bottle of smooth, quick-drying fountain pen ink."),
     ],
 }
+SUPPLIERS = {
+    "northwind": ("Peak Gear Supply", "peakgear.example"),
+    "copper-kettle": ("Forge & Field Wholesale", "forgefield.example"),
+    "pixel-paper": ("Studio Goods Co", "studiogoods.example"),
+}
+SIGN_INS = [  # days ago, user agent, IP, succeeded, new device
+    (40, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15",
+     "81.2.69.142", True, False),
+    (12, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Mobile Safari/604.1",
+     "81.2.69.160", True, True),
+    (2, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36",
+     "203.0.113.45", False, False),
+    (2, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36",
+     "203.0.113.45", True, True),
+]
 CUSTOMERS = [
     ("alice", "Alice", "Smith", "London", "SW1A 1AA"), ("bob", "Bob", "Jones", "Manchester", "M1 1AE"),
     ("carol", "Carol", "Williams", "Leeds", "LS1 4DY"), ("dave", "Dave", "Brown", "Bristol", "BS1 4DJ"),
@@ -156,6 +171,7 @@ class Command(BaseCommand):
             products = self._products(stores)
             customers = self._customers()
             made = self._orders(stores, sellers, products, customers)
+            self._inventory_loyalty_security(stores, sellers, products, customers)
         seconds = (timezone.now() - started).total_seconds()
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready in {seconds:.1f}s: {Store.objects.count()} stores, {Product.objects.count()} products, "
@@ -371,6 +387,57 @@ class Command(BaseCommand):
             order_refund(order=order, actor=seller, reason=f"Return {rr.number} refunded")
             clock.stamp()
         ReturnRequest.objects.filter(pk=rr.pk).update(updated_at=clock.at)
+
+    # --- suppliers, restocks, back-in-stock requests, loyalty, sign-ins -----------------------
+
+    def _inventory_loyalty_security(self, stores, sellers, products, customers):
+        """Something to show on every page issue 11 added. Idempotent like the rest: each part is
+        made once (found by its natural key, or skipped when its rows exist)."""
+        from accounts.models import LoginActivity, LoyaltyEntry
+        from accounts.security import device_label, network_of
+        from catalog.models import BackInStockSubscription, ProductEvent
+
+        now = timezone.now()
+        for slug, (supplier, domain) in SUPPLIERS.items():
+            Product.objects.filter(store=stores[slug], supplier_email="").update(
+                supplier_name=supplier, supplier_email=f"orders@{domain}")
+        # Past deliveries from the supplier, recorded by the seller (the inventory's "last restock").
+        if not ProductEvent.objects.filter(kind=ProductEvent.Kind.RESTOCK, note="seed").exists():
+            rng = random.Random(11)
+            events = []
+            for slug, rows in products.items():
+                for product in rows:
+                    for weeks_ago in (6, 3):
+                        added = rng.choice([10, 20, 30])
+                        events.append(ProductEvent(product=product, kind=ProductEvent.Kind.RESTOCK,
+                                                   actor=sellers[slug], actor_label=sellers[slug].get_full_name(),
+                                                   stock_before=0, stock_after=added, data={"added": added},
+                                                   note="seed"))
+            ProductEvent.objects.bulk_create(events)
+            for i, event in enumerate(ProductEvent.objects.filter(note="seed").order_by("id")):
+                ProductEvent.objects.filter(pk=event.pk).update(
+                    created_at=now - timedelta(weeks=6 if i % 2 == 0 else 3, hours=i % 24))
+        # Customers waiting for the products that are out of stock (alice among them), and one guest
+        # still to confirm their address.
+        waiting = list(Product.objects.filter(stock_on_hand__lte=0, allow_backorder=False).order_by("id"))
+        for i, product in enumerate(waiting):
+            for customer in customers[i % 5: i % 5 + 3] + ([customers[0]] if i == 0 else []):
+                BackInStockSubscription.objects.get_or_create(
+                    product=product, email=customer.email,
+                    defaults={"user": customer, "confirmed_at": now - timedelta(days=3 + i)})
+            BackInStockSubscription.objects.get_or_create(product=product, email=f"waiting{i}@example.com")
+        # Loyalty: points came with the completed orders (accounts.loyalty); date the ledger like them.
+        for entry in LoyaltyEntry.objects.filter(order__isnull=False, created_at__gte=now - timedelta(minutes=30)) \
+                .select_related("order"):
+            LoyaltyEntry.objects.filter(pk=entry.pk).update(created_at=entry.order.updated_at)
+        # Alice's sign-ins: her laptop, her phone, and a sign-in from somewhere new.
+        alice = customers[0]
+        if not LoginActivity.objects.filter(user=alice).exists():
+            for days_ago, agent, ip, ok, new in SIGN_INS:
+                login = LoginActivity.objects.create(user=alice, ip_address=ip, user_agent=agent, succeeded=ok,
+                                                     device=device_label(agent), network=network_of(ip),
+                                                     new_device=new)
+                LoginActivity.objects.filter(pk=login.pk).update(created_at=now - timedelta(days=days_ago))
 
     # --- output ---------------------------------------------------------------------------
 

@@ -1,0 +1,16 @@
+"""Account domain signals, sent by accounts.security after the change (inside its transaction).
+
+Security signals are sent with sender=AccountEvent, loyalty ones with sender=LoyaltyEntry:
+"""
+from django.dispatch import Signal
+
+# user, event (AccountEvent), reset_url, expires (str)
+password_reset_requested = Signal()
+# user, event (AccountEvent), login (LoginActivity | None), reason (str)
+suspicious_login = Signal()
+# user, event (AccountEvent), order, reasons (list[str])
+unusual_order = Signal()
+# user, entry (LoyaltyEntry), tier (LoyaltyTier), next_tier (LoyaltyTier | None), points (int)
+loyalty_tier_reached = Signal()
+# user, entry (LoyaltyEntry), milestone (int), tier (LoyaltyTier | None), points (int)
+loyalty_milestone = Signal()

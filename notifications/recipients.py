@@ -1,0 +1,129 @@
+"""Who receives an event: the recipient rules, one small function per rule.
+
+Order events use ``outbox.customer_recipients`` / ``outbox.seller_recipients`` (the order's email,
+phone and customer, the store's sellers). The rules here serve the other subjects: a store's
+sellers for a product, a product's supplier, the customers waiting for a product, a product's past
+buyers who agreed to marketing, and an account's owner. ``subjects.py`` says which rule applies
+to which event and audience.
+"""
+from dataclasses import dataclass
+
+from .events import Audience, Channel
+
+
+@dataclass
+class Recipient:
+    audience: str
+    channel: str
+    address: str
+    user: object = None
+    legal_basis: str = ""
+    # The rule already applied the recipient's choice (marketing consent), so the outbox does not
+    # ask the preference table again.
+    preference_checked: bool = False
+    # Anything the per-recipient context needs (a subscription id for its stop link…).
+    extra: dict | None = None
+
+
+def normalise_address(channel: str, address: str) -> str:
+    address = (address or "").strip()
+    return address.lower() if channel == Channel.EMAIL else address
+
+
+def _user_address(user, channel: str) -> str:
+    if channel == Channel.EMAIL:
+        return user.email or ""
+    if channel == Channel.SMS:
+        return str(user.phone or "") if getattr(user, "sms_opt_in", False) else ""
+    return f"user:{user.pk}"
+
+
+def store_seller_recipients(store_id, channels, *, basis="contract: seller terms (store alerts)") -> list[Recipient]:
+    """Every active seller of the store on each channel they have an address for."""
+    from django.contrib.auth import get_user_model
+
+    out = []
+    for user in get_user_model().objects.filter(store_id=store_id, is_active=True).order_by("id"):
+        for channel in channels:
+            address = {Channel.EMAIL: user.email, Channel.SMS: str(user.phone or ""),
+                       Channel.INAPP: f"user:{user.pk}"}[Channel(channel)]
+            if address:
+                out.append(Recipient(Audience.SELLER, channel, normalise_address(channel, address), user, basis))
+    return out
+
+
+def supplier_recipients(product, channels) -> list[Recipient]:
+    """The product's supplier, by email only (an outside contact: no phone, no inbox)."""
+    if Channel.EMAIL not in channels or not product.supplier_email:
+        return []
+    return [Recipient(Audience.SUPPLIER, Channel.EMAIL, normalise_address(Channel.EMAIL, product.supplier_email),
+                      None, f"contract: supplier of {product.sku}", extra={"name": product.supplier_name})]
+
+
+def account_owner_recipients(user, channels, *, basis: str) -> list[Recipient]:
+    out = []
+    for channel in channels:
+        address = _user_address(user, channel)
+        if address and user.is_active:
+            out.append(Recipient(Audience.CUSTOMER, channel, normalise_address(channel, address), user, basis))
+    return out
+
+
+def subscriber_recipients(subscriptions, channels) -> list[Recipient]:
+    """The customers chosen for this restock (``catalog.inventory`` picks them, oldest first)."""
+    out = []
+    for sub in subscriptions:
+        extra = {"subscription_id": sub.pk}
+        if Channel.EMAIL in channels:
+            out.append(Recipient(Audience.CUSTOMER, Channel.EMAIL, normalise_address(Channel.EMAIL, sub.email),
+                                 sub.user, "request: asked to be told when it is back", extra=extra))
+        if Channel.INAPP in channels and sub.user_id:
+            out.append(Recipient(Audience.CUSTOMER, Channel.INAPP, f"user:{sub.user_id}", sub.user,
+                                 "request: asked to be told when it is back", extra=extra))
+    return out
+
+
+def marketing_consented(emails: set[str]) -> dict[str, object]:
+    """{email: ConsentRecord} for the addresses whose latest marketing-email record is an opt-in
+    (given at checkout or on the preferences page; withdrawing records an opt-out)."""
+    from accounts.models import ConsentRecord
+
+    latest: dict[str, object] = {}
+    rows = (ConsentRecord.objects.filter(kind=ConsentRecord.Kind.MARKETING_EMAIL)
+            .filter(email__in=emails).order_by("email", "-created_at", "-id"))
+    for record in rows:
+        key = record.email.strip().lower()
+        latest.setdefault(key, record)
+    return {email: record for email, record in latest.items() if record.granted}
+
+
+def buyer_recipients(product, channels) -> list[Recipient]:
+    """Past buyers of the product whose latest marketing choice is yes, by email."""
+    from django.contrib.auth import get_user_model
+
+    from orders.models import OrderLine
+
+    if Channel.EMAIL not in channels:
+        return []
+    rows = (OrderLine.objects.filter(product_id=product.pk).values_list("order__email", "order__customer_id")
+            .distinct())
+    emails, users_by_email = set(), {}
+    for email, customer_id in rows:
+        email = (email or "").strip().lower()
+        if email:
+            emails.add(email)
+            if customer_id:
+                users_by_email[email] = customer_id
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=set(users_by_email.values()))}
+    # A signed-in buyer's consent may have been given under their account email.
+    consented = marketing_consented(emails | {u.email.lower() for u in users.values()})
+    out = []
+    for email in sorted(emails):
+        user = users.get(users_by_email.get(email))
+        record = consented.get(email) or (consented.get(user.email.lower()) if user else None)
+        if record is None:
+            continue
+        out.append(Recipient(Audience.CUSTOMER, Channel.EMAIL, email, user,
+                             f"consent: marketing email ({record.source}, {record.created_at:%Y-%m-%d})",
+                             preference_checked=True))
+    return out
