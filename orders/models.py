@@ -327,3 +327,32 @@ class ReturnRequest(models.Model):
 
     def __str__(self):
         return self.number
+
+
+class StripeEvent(models.Model):
+    """One verified Stripe webhook event, stored once per Stripe event id (replays change nothing)."""
+
+    class Outcome(models.TextChoices):
+        PROCESSED = "processed", "Processed"
+        UNCHANGED = "unchanged", "Nothing to change (late or repeated)"
+        UNKNOWN_INTENT = "unknown_intent", "Unknown payment intent"
+        IGNORED = "ignored", "Ignored event type"
+
+    event_id = models.CharField(max_length=255, unique=True)
+    event_type = models.CharField(max_length=64)
+    payment_intent = models.CharField(max_length=255, blank=True, db_index=True)
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="stripe_events")
+    # charge.refunded: the charge's cumulative amount_refunded (minor units), so a late event is a no-op.
+    amount_refunded = models.BigIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(null=True, blank=True, help_text="When Stripe created the event")
+    payload = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.event_type} {self.event_id} {self.outcome}"

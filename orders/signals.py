@@ -22,3 +22,6 @@ shipment_status_changed = Signal()
 shipment_eta_changed = Signal()
 # return_request, order, from_status, to_status, actor, event
 return_status_changed = Signal()
+# payment, order, amount (Decimal refunded now), full (bool), event  (a refund that did not move the
+# order to refunded: partial, or an order whose status cannot become refunded)
+payment_refunded = Signal()

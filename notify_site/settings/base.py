@@ -198,6 +198,10 @@ CELERY_BEAT_SCHEDULE["notifications.sweep-outbox"] = {
 # --- Integrations --------------------------------------------------------------------
 EASYPOST_WEBHOOK_SECRET = env("EASYPOST_WEBHOOK_SECRET", default="")
 AFTERSHIP_WEBHOOK_SECRET = env("AFTERSHIP_WEBHOOK_SECRET", default="")
+# Stripe (orders.payments.stripe): PAYMENT_GATEWAY=orders.payments.stripe.StripeGateway to use it.
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="orders.payments.testcard.TestCardGateway")
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 
 # --- Carrier tracking (orders.carriers) ---------------------------------------------------
 # Webhooks: POST /webhooks/carriers/easypost/ and /webhooks/carriers/aftership/ (secrets above).
