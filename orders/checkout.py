@@ -282,8 +282,10 @@ def _record_payment(*, order: Order, payment_method: str, digits: str, result: C
     The move to processing is the system's doing (actor "payment gateway" / "system"), flagged
     at_checkout so the notification engine knows order.placed already told the customer.
     """
+    # The gateway's reference is kept from the start: an asynchronous gateway's webhook finds it by it.
     payment = Payment.objects.create(order=order, method=payment_method, amount=order.total,
-                                     card_last4=digits[-4:] if digits else "")
+                                     card_last4=digits[-4:] if digits else "",
+                                     reference=result.reference if result is not None else "")
     if payment_method == Payment.Method.COD:
         order_transition(order=order, to=OrderStatus.PROCESSING, actor="system", at_checkout=True,
                          note="Cash on delivery: payment is collected when the parcel arrives")

@@ -86,8 +86,9 @@ class StripeGateway:
         except stripe.CardError as exc:
             intent_id = ""
             error = getattr(exc, "error", None)
-            if error is not None and getattr(error, "payment_intent", None):
-                intent_id = error.payment_intent.get("id", "")
+            intent = getattr(error, "payment_intent", None) if error is not None else None
+            if intent is not None:
+                intent_id = intent["id"] if "id" in intent else ""
             return ChargeResult(status="failed", reference=intent_id, error=exc.user_message or "Your card was declined")
         except stripe.StripeError as exc:
             logger.error("Stripe refused to create a PaymentIntent for %s: %s", description, exc)
@@ -105,4 +106,4 @@ class StripeGateway:
             logger.error("Stripe refund of %s failed: %s", reference, exc)
             return ChargeResult(status="failed", reference=reference, error=str(exc.user_message or exc))
         return ChargeResult(status="refunded" if refund.status in ("succeeded", "pending") else "failed",
-                            reference=refund.id, error=refund.get("failure_reason") or "")
+                            reference=refund.id, error=refund.to_dict().get("failure_reason") or "")
