@@ -96,3 +96,12 @@ def back_in_stock_subscribe(*, product: Product, email: str, user=None) -> tuple
         sub.save(update_fields=["notified_at"])
         created = True
     return sub, created
+
+
+@transaction.atomic
+def stock_restock(*, product: Product, quantity: int, actor=None) -> Product:
+    """A delivery arrived: add ``quantity`` to the stock on hand (back-in-stock alerts as ``stock_set``)."""
+    if quantity <= 0:
+        raise StockError("Quantity must be at least 1.")
+    locked = Product.objects.select_for_update().get(pk=product.pk)
+    return stock_set(product=product, stock_on_hand=locked.stock_on_hand + quantity, actor=actor)

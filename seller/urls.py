@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import actions, inbox, orders, settings
+from .views import actions, api_keys, inbox, orders, settings
 
 app_name = "seller"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("settings/review-link/", settings.review_url_save, name="review_url"),
     path("branding/", settings.branding, name="branding"),
     path("branding/preview/", settings.email_preview, name="email_preview"),
+    path("api-keys/", api_keys.api_keys, name="api_keys"),
+    path("api-keys/<int:key_id>/revoke/", api_keys.api_key_revoke_view, name="api_key_revoke"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:message_id>/read/", inbox.inbox_read, name="inbox_read"),
     path("inbox/read-all/", inbox.inbox_read_all, name="inbox_read_all"),

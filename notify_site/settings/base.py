@@ -30,12 +30,16 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "anymail",
     "phonenumber_field",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "catalog",
     "orders",
     "notifications",
     "storefront",
     "seller",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -218,6 +222,41 @@ CELERY_BEAT_SCHEDULE["orders.poll-carriers"] = {
     "task": "orders.poll_due_shipments",
     "schedule": float(CARRIER_POLL_EVERY_SECONDS),
     "options": {"expire_seconds": CARRIER_POLL_EVERY_SECONDS},  # a missed run is skipped, not stacked
+}
+
+# --- REST API (api app: Django REST Framework + drf-spectacular) ------------------------
+# Per-key rate limit ("600/min", "10/s"...) and how long an Idempotency-Key's response is kept.
+API_RATE_LIMIT = env("API_RATE_LIMIT", default="600/min")
+API_IDEMPOTENCY_TTL_HOURS = env.int("API_IDEMPOTENCY_TTL_HOURS", default=24)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.HasApiKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": API_RATE_LIMIT},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Notify Market store API",
+    "DESCRIPTION": "Read a store's orders, post status changes, shipments, tracking checkpoints and stock. "
+                   "Authenticate with a store API key: `Authorization: Bearer nsk_…`. Errors are RFC 9457 "
+                   "problem details.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from our own static files, no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "TrackingStatusEnum": "orders.models.TrackingStatus",
+    },
 }
 
 # Mount the bare one-query baseline view under /bench/. Off unless BENCH_VIEWS=1: only
