@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import views
@@ -19,4 +19,6 @@ urlpatterns = [
     path("v1/products/<int:product_id>/", views.ProductDetail.as_view(), name="product"),
     path("v1/products/<int:product_id>/stock/", views.ProductStock.as_view(), name="product_stock"),
     path("v1/products/<int:product_id>/restock/", views.ProductRestock.as_view(), name="product_restock"),
+    # Anything else under /api/ (an id that is not a number, a typo) is a problem-details 404, not HTML.
+    re_path(r"^.*$", views.not_found, name="not_found"),
 ]

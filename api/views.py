@@ -1,5 +1,6 @@
 """The store REST API (/api/v1/): thin views over the order, shipment and stock services."""
 from django.db import transaction
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, pagination
@@ -47,7 +48,7 @@ def _order(view, number) -> Order:
 
 
 READ_PROBLEMS = problem_responses(401, 404, 429)
-WRITE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 422, 429)
+WRITE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 415, 422, 429)
 IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
                                description="Send the same key to retry a POST safely: it runs once.")
 NUMBER = OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter.PATH, description="Order number, NS-XXXX-XXXX")
@@ -213,3 +214,14 @@ class ProductRestock(StoreApiView):
         with transaction.atomic():
             product = stock_restock(product=product, quantity=data.validated_data["quantity"], actor=_actor(request))
         return Response(s.ProductSerializer(product).data)
+
+
+@csrf_exempt  # nothing is changed here; API clients send no CSRF token
+def not_found(request, *args, **kwargs):
+    from django.http import JsonResponse
+
+    from .problems import PROBLEM_CONTENT_TYPE, problem_type
+
+    return JsonResponse({"type": problem_type("not-found"), "title": "Not found", "status": 404,
+                         "detail": f"No API endpoint at {request.path}."}, status=404,
+                        content_type=PROBLEM_CONTENT_TYPE)
