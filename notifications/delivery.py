@@ -183,7 +183,8 @@ def notification_deliver_many(*, notification_ids: list[int], retries: int = 0) 
     claimed = _claim(ids, now)
     outcomes = {pk: _why_not_claimed(pk, now) for pk in set(ids) - {n.pk for n in claimed}}
     updates = []
-    for n in [n for n in claimed if n.send_after is not None]:  # it waited out quiet hours
+    # It waited out quiet hours (a webhook's send_after is its retry time: never superseded).
+    for n in [n for n in claimed if n.send_after is not None and n.channel != Channel.WEBHOOK]:
         reason = superseded_reason(n)
         if reason:
             updates.append((n.pk, S.SENDING, {"status": S.SUPERSEDED, "status_reason": reason[:300], "last_error": "",
@@ -216,15 +217,20 @@ def notification_deliver_many(*, notification_ids: list[int], retries: int = 0) 
                 "status_reason": "", "retry_at": None, "updated_at": done, **content}))
             outcomes[n.pk] = Outcome("sent")
             continue
-        will_retry = error.transient and retries + 1 < limit
+        # A channel with its own retry_schedule (webhooks: about a day) counts the row's tries.
+        schedule = getattr(get_channel(n.channel), "retry_schedule", None)
+        will_retry = error.transient and (n.attempts <= len(schedule) if schedule else retries + 1 < limit)
         attempts.append(DeliveryAttempt(
             notification_id=n.pk, number=n.attempts, status=DeliveryAttempt.Status.FAILED,
             provider=error.provider or n.channel, latency_ms=latency, error=str(error)[:4000], transient=will_retry))
         if will_retry:
-            countdown = retry_countdown(retries)
+            countdown = schedule[n.attempts - 1] if schedule else retry_countdown(retries)
+            retry_at = done + timezone.timedelta(seconds=countdown)
             updates.append((n.pk, S.SENDING, {
                 "status": S.QUEUED, "last_error": str(error)[:4000],
-                "retry_at": done + timezone.timedelta(seconds=countdown), "updated_at": done,
+                # send_after too for a scheduled channel: the claim refuses an early (redelivered) task.
+                **({"send_after": retry_at} if schedule else {}),
+                "retry_at": retry_at, "updated_at": done,
                 "status_reason": f"Retrying after a temporary error (try {retries + 1} failed).", **content}))
             outcomes[n.pk] = Outcome("retry", countdown=countdown, error=str(error))
         else:

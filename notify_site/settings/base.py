@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "storefront",
     "seller",
     "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -258,6 +259,14 @@ SPECTACULAR_SETTINGS = {
         "TrackingStatusEnum": "orders.models.TrackingStatus",
     },
 }
+
+# --- Webhooks to sellers' endpoints (webhooks app, notifications/channels/webhook.py) -------
+# Targets on private, loopback or link-local addresses (and plain http) are refused unless this is on
+# (tests and local development only).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+WEBHOOKS_SECRET_GRACE_HOURS = env.int("WEBHOOKS_SECRET_GRACE_HOURS", default=24)
+WEBHOOKS_DISABLE_AFTER_HOURS = env.int("WEBHOOKS_DISABLE_AFTER_HOURS", default=24)
 
 # Mount the bare one-query baseline view under /bench/. Off unless BENCH_VIEWS=1: only
 # bench/status_page.sh sets it.
