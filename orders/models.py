@@ -356,3 +356,28 @@ class StripeEvent(models.Model):
 
     def __str__(self):
         return f"{self.event_type} {self.event_id} {self.outcome}"
+
+
+class AggregatorTracker(models.Model):
+    """A shipment registered with a tracking aggregator (EasyPost or AfterShip), so its webhooks arrive
+    for carriers we have no adapter for (Royal Mail, DPD, UPS, FedEx, USPS, DHL)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Registering"
+        REGISTERED = "registered", "Registered"
+        FAILED = "failed", "Failed"
+
+    shipment = models.OneToOneField(Shipment, on_delete=models.CASCADE, related_name="aggregator_tracker")
+    provider = models.CharField(max_length=16, help_text="easypost or aftership")
+    tracker_id = models.CharField(max_length=64, blank=True, help_text="The aggregator's id for the tracker")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    error = models.CharField(max_length=300, blank=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.provider} {self.tracker_id or self.status}"

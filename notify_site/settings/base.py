@@ -219,6 +219,17 @@ CARRIER_POLL_EVERY_SECONDS = env.int("CARRIER_POLL_EVERY_SECONDS", default=60)
 # longer when it hits an exception), and is polled this often.
 CARRIER_SIMULATED_JOURNEY_MINUTES = env.float("CARRIER_SIMULATED_JOURNEY_MINUTES", default=6.0)
 CARRIER_SIMULATED_POLL_SECONDS = env.int("CARRIER_SIMULATED_POLL_SECONDS", default=45)
+# Tracking aggregators (orders.carriers.aggregators): with a key set, every Royal Mail / DPD / UPS /
+# FedEx / USPS / DHL shipment is registered as a tracker (EasyPost wins when both are set), and a
+# tracker whose webhooks have been quiet this long is fetched from the aggregator.
+EASYPOST_API_KEY = env("EASYPOST_API_KEY", default="")
+AFTERSHIP_API_KEY = env("AFTERSHIP_API_KEY", default="")
+AGGREGATOR_QUIET_HOURS = env.int("AGGREGATOR_QUIET_HOURS", default=12)
+CELERY_BEAT_SCHEDULE["orders.poll-quiet-trackers"] = {
+    "task": "orders.poll_quiet_trackers",
+    "schedule": 900.0,
+    "options": {"expire_seconds": 900},
+}
 CELERY_BEAT_SCHEDULE["orders.poll-carriers"] = {
     "task": "orders.poll_due_shipments",
     "schedule": float(CARRIER_POLL_EVERY_SECONDS),
