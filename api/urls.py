@@ -19,6 +19,6 @@ urlpatterns = [
     path("v1/products/<int:product_id>/", views.ProductDetail.as_view(), name="product"),
     path("v1/products/<int:product_id>/stock/", views.ProductStock.as_view(), name="product_stock"),
     path("v1/products/<int:product_id>/restock/", views.ProductRestock.as_view(), name="product_restock"),
-    # Anything else under /api/ (an id that is not a number, a typo) is a problem-details 404, not HTML.
-    re_path(r"^.*$", views.not_found, name="not_found"),
+    # Anything else under /api/v1/ (an id that is not a number, a typo) is a problem-details 404, not HTML.
+    re_path(r"^v1/", views.not_found, name="not_found"),
 ]

@@ -262,10 +262,12 @@ def notification_resend(*, notification: Notification, actor=None) -> Notificati
             raise ValidationError(f"Notification #{locked.pk} is still {locked.get_status_display().lower()}; "
                                   "wait for it to finish before resending.")
         who = getattr(actor, "get_username", lambda: str(actor or "system"))()
+        # A webhook's body is its frozen payload (same webhook-id and body on a resend); others re-render.
+        content = ({"attempts": 0} if locked.channel == Channel.WEBHOOK else
+                   {"subject": "", "body_text": "", "body_html": "", "template_source": "", "template_fallback": False})
         Notification.objects.filter(pk=locked.pk).update(
             status=S.QUEUED, status_reason=f"Resend requested by {who}.", send_after=None, retry_at=None,
-            claimed_at=None, subject="", body_text="", body_html="", template_source="", template_fallback=False,
-            updated_at=timezone.now())
+            claimed_at=None, updated_at=timezone.now(), **content)
         from .outbox import queue_on_commit
 
         queue_on_commit([locked.pk])

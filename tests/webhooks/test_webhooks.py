@@ -274,3 +274,19 @@ def test_customer_status_page_does_not_list_webhook_messages(client, customer, o
     client.force_login(customer)
     page = client.get(order.get_absolute_url()).content.decode()
     assert "order.status_changed" not in page and HOOK not in page
+
+
+@responses.activate
+def test_staff_resend_from_the_admin_sends_the_same_payload_again(store, order, endpoint, commit):
+    from notifications.delivery import notification_resend
+
+    responses.post(HOOK, status=200)
+    process(order, commit)
+    row = Notification.objects.get(channel="webhook")
+    first = responses.calls[0].request
+    with commit():
+        notification_resend(notification=row, actor=None)
+    row.refresh_from_db()
+    again = responses.calls[1].request
+    assert row.status == "sent" and again.body == first.body
+    assert again.headers["webhook-id"] == first.headers["webhook-id"]
