@@ -24,7 +24,21 @@ CHECKS = [checks.not_a_server_error, openapi_checks.status_code_conformance,
 
 
 @pytest.fixture
-def api_headers(db):
+def keep_db_connection():
+    """Call the WSGI app the way Django's test client does: without closing the test's database
+    connection at the end of each request (PostgreSQL would lose the test transaction)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_headers(db, keep_db_connection):
     store = StoreFactory()
     product = ProductFactory(store=store, stock_on_hand=3)
     for _ in range(2):
