@@ -47,6 +47,7 @@ def _order(view, number) -> Order:
         raise NotFound(f"No order {number} in this store.") from None
 
 
+OWN_FLEET = "fleet"
 READ_PROBLEMS = problem_responses(401, 404, 429)
 WRITE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 415, 422, 429)
 IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -125,7 +126,8 @@ class ShipmentCheckpoints(StoreApiView):
     @extend_schema(operation_id="shipments_checkpoints_create", parameters=[IDEMPOTENCY],
                    request=s.CheckpointCreateSerializer,
                    responses={201: s.CheckpointResultSerializer, 200: s.CheckpointResultSerializer, **WRITE_PROBLEMS},
-                   description="A tracking checkpoint from the store's own delivery fleet. Stored once per `id`; "
+                   description="A tracking checkpoint from the store's own delivery fleet (a shipment created "
+                               "with carrier `fleet`; others are a 409). Stored once per `id`; "
                                "only the newest checkpoint moves the shipment, and only forward (201 stored, "
                                "200 already had it).")
     @idempotent
@@ -138,6 +140,10 @@ class ShipmentCheckpoints(StoreApiView):
             raise NotFound(f"No shipment {shipment_id} in this store.") from None
         data = s.CheckpointCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if shipment.carrier != OWN_FLEET:
+            raise Conflict(f"Shipment {shipment.pk} is tracked by {shipment.carrier_name or shipment.carrier}; "
+                           f"checkpoints can be posted only for shipments with carrier “{OWN_FLEET}” "
+                           "(your own delivery fleet).", slug="not-own-fleet")
         v = data.validated_data
         update = TrackingUpdate(dedupe_key=f"api:{v['id']}", status=v["status"], occurred_at=v["occurred_at"],
                                 message=v["message"], location=v["location"], eta=v["eta"],

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from api.models import ApiKey
 from notifications.models import Notification
 from orders.models import OrderStatus, Shipment
-from orders.services import order_transition
+from orders.services import order_transition, shipment_create
 from tests.factories import OrderFactory, ProductFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,10 +106,11 @@ def test_shipment_create_ships_the_order_and_fleet_checkpoints_move_it_forward_o
     _processing(order)
     with commit():
         created = api.post(f"/api/v1/orders/{order.number}/shipments/",
-                           {"carrier": "dpd", "carrier_name": "DPD", "tracking_number": "15501234567890"}, format="json")
+                           {"carrier": "fleet", "carrier_name": "Linen vans", "tracking_number": "VAN-7-0042"},
+                           format="json")
     assert created.status_code == 201, created.json()
     shipment_id = created.json()["id"]
-    assert created.json()["tracking_url"].startswith("https://track.dpd.co.uk/")
+    assert created.json()["tracking_url"].endswith("/track/fleet/VAN-7-0042/")
     order.refresh_from_db()
     assert order.status == "shipped"
     assert Notification.objects.filter(order=order, event="order.shipped").exists()
@@ -126,6 +127,16 @@ def test_shipment_create_ships_the_order_and_fleet_checkpoints_move_it_forward_o
     assert Shipment.objects.get(pk=shipment_id).tracking_events.count() == 2
     bad = api.post(url, {"id": "x", "status": "teleported", "occurred_at": "soon"}, format="json")
     assert bad.status_code == 400 and set(bad.json()["errors"]) == {"status", "occurred_at"}
+
+
+def test_checkpoints_only_for_the_stores_own_fleet(api, order):
+    _processing(order)
+    shipment = shipment_create(order=order, carrier="dpd", tracking_number="15501234567890")
+    response = api.post(f"/api/v1/shipments/{shipment.pk}/checkpoints/",
+                        {"id": "x1", "status": "delivered", "occurred_at": "2030-01-16T09:00:00Z"}, format="json")
+    assert response.status_code == 409 and "own delivery fleet" in response.json()["detail"]
+    shipment.refresh_from_db()
+    assert shipment.status == "label_created" and not shipment.tracking_events.exists()
 
 
 def test_shipping_a_pending_order_is_a_409(api, order):

@@ -44,7 +44,7 @@ def api_headers(db, keep_db_connection):
     for _ in range(2):
         order = OrderFactory(store=store, lines=[(product, 1)])
     order_transition(order=order, to="processing", actor="system")
-    shipment_create(order=order, carrier="dpd", tracking_number="15501234567890")
+    shipment_create(order=order, carrier="fleet", tracking_number="VAN-7-0042")
     _, token = api_key_create(store=store, name="schemathesis", scope=ApiKey.Scope.WRITE)
     real = {"number": order.number, "product_id": product.pk, "shipment_id": order.shipments.get().pk}
     return {"Authorization": f"Bearer {token}"}, real
