@@ -5,7 +5,7 @@ Payloads follow the Standard Webhooks recommendation: ``{"type", "timestamp", "d
 from datetime import UTC, datetime
 
 WEBHOOK_EVENTS = {
-    "order.placed": "An order was placed",
+    "order.created": "An order was placed",
     "order.status_changed": "An order changed status (processing, on hold, shipped, completed, cancelled, refunded)",
     "payment.status_changed": "A payment was captured, failed or refunded",
     "shipment.created": "A shipment was created (carrier and tracking number)",

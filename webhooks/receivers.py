@@ -15,7 +15,7 @@ def _key(event_type, event) -> str:
 def on_order_placed(sender, order, event, **kwargs):
     lines = [{"sku": line.sku, "name": line.product_name, "quantity": line.quantity,
               "unit_price": str(line.unit_price)} for line in order.lines.all()]
-    webhook_enqueue(store_id=order.store_id, event_type="order.placed", event_key=_key("order.placed", event),
+    webhook_enqueue(store_id=order.store_id, event_type="order.created", event_key=_key("order.created", event),
                     order=order, data={"order": order_data(order) | {"lines": lines}})
 
 

@@ -60,7 +60,8 @@ def stripe_event_ingest(*, event: dict) -> tuple[StripeEvent, bool]:
     if existing is not None:
         return existing, True
     created = event.get("created")
-    created_at = datetime.fromtimestamp(created, tz=UTC) if isinstance(created, int) else None
+    created_at = (datetime.fromtimestamp(created, tz=UTC)
+                  if isinstance(created, int) and not isinstance(created, bool) and 0 < created < 2**33 else None)
     intent_id = _intent_id(event_type, obj)
     try:
         with transaction.atomic():

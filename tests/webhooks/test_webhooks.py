@@ -290,3 +290,25 @@ def test_staff_resend_from_the_admin_sends_the_same_payload_again(store, order, 
     again = responses.calls[1].request
     assert row.status == "sent" and again.body == first.body
     assert again.headers["webhook-id"] == first.headers["webhook-id"]
+
+
+@responses.activate
+def test_a_checkout_tells_an_all_events_endpoint_about_the_order_payment_and_status(store, seller, commit):
+    from decimal import Decimal
+
+    from tests.factories import ProductFactory
+    from tests.notifications.helpers import place
+
+    responses.post(HOOK, status=200)
+    endpoint_create(store=store, url=HOOK)  # no events ticked = all
+    shirt = ProductFactory(store=store, price=Decimal("25.00"), stock_on_hand=3)
+    with commit():
+        result = place({shirt.pk: 1})
+    order = result.orders[0]
+    types = [json.loads(c.request.body)["type"] for c in responses.calls]
+    assert types == ["order.created", "payment.status_changed", "order.status_changed"]
+    created = json.loads(responses.calls[0].request.body)["data"]["order"]
+    assert created["number"] == order.number and created["lines"][0]["quantity"] == 1
+    # The customer's and seller's messages are unaffected by the webhook rows.
+    assert Notification.objects.filter(order=order, event="order.placed", channel="email").count() == 2
+    assert Notification.objects.filter(order=order, channel="webhook", status="sent").count() == 3
