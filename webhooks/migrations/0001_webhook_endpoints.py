@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0001_initial'),
-        ('notifications', '0006_webhook_endpoints'),
+        ('notifications', '0006_channel_webhook'),
     ]
 
     operations = [
