@@ -16,7 +16,7 @@ from notifications.channels.webhook import RETRY_SCHEDULE_SECONDS
 from notifications.delivery import outbox_sweep
 from notifications.models import InboxMessage, Notification
 from orders.services import order_transition
-from tests.factories import OrderFactory, SellerFactory, StoreFactory
+from tests.factories import StoreFactory
 from webhooks.models import WebhookAttempt, WebhookEndpoint
 from webhooks.services import (
     WebhookError,
