@@ -4,6 +4,7 @@ Stock never goes through read-modify-write in Python: every movement is one cond
 ``UPDATE`` so two checkouts racing for the last unit cannot both win (the database
 serialises the two updates and re-checks the condition for the second one).
 """
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -83,3 +84,12 @@ def back_in_stock_subscribe(*, product: Product, email: str, user=None) -> tuple
     from .inventory import back_in_stock_subscribe as subscribe
 
     return subscribe(product=product, email=email, user=user)
+
+
+@transaction.atomic
+def stock_restock(*, product: Product, quantity: int, actor=None) -> Product:
+    """A delivery arrived: add ``quantity`` to the stock on hand (back-in-stock alerts as ``stock_set``)."""
+    if quantity <= 0:
+        raise StockError("Quantity must be at least 1.")
+    locked = Product.objects.select_for_update().get(pk=product.pk)
+    return stock_set(product=product, stock_on_hand=locked.stock_on_hand + quantity, actor=actor)

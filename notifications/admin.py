@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from . import services
-from .events import EVENTS, Audience, Channel
+from .events import EVENTS, MESSAGE_CHANNELS, Audience, Channel
 from .models import (
     CustomerPreference,
     DeliveryAttempt,
@@ -334,7 +334,7 @@ class ChannelsField(forms.MultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
     def __init__(self, **kwargs):
-        super().__init__(choices=Channel.choices, required=False, **kwargs)
+        super().__init__(choices=[(c.value, c.label) for c in MESSAGE_CHANNELS], required=False, **kwargs)
 
 
 class PlatformEventSettingForm(forms.ModelForm):

@@ -21,7 +21,8 @@ INBOX_COLUMNS = [("user_id", "bigint"), ("notification_id", "bigint"), ("title",
 UPDATE_COLUMNS = [("status", "text"), ("status_reason", "text"), ("last_error", "text"), ("sent_at", "timestamptz"),
                   ("provider_message_id", "text"), ("retry_at", "timestamptz"), ("subject", "text"),
                   ("body_text", "text"), ("body_html", "text"), ("template_source", "text"),
-                  ("template_fallback", "boolean"), ("attempts", "integer"), ("updated_at", "timestamptz")]
+                  ("template_fallback", "boolean"), ("attempts", "integer"), ("updated_at", "timestamptz"),
+                  ("send_after", "timestamptz")]  # a webhook retry's time (its channel's retry_schedule)
 ALWAYS_SET = {"status", "status_reason", "last_error", "retry_at", "updated_at"}
 
 

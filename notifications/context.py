@@ -48,7 +48,7 @@ CHANGE_KEYS = {
     "shipment.returned": (),
     "order.delayed": ("old_eta", "new_eta", "reason"),
     "order.cancelled": ("cancelled_by", "reason"),
-    "order.refunded": ("note",),
+    "order.refunded": ("note", "amount"),  # amount: set for a partial refund
 }
 RETURN_CHANGE_KEYS = ("note",)
 

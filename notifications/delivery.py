@@ -197,16 +197,20 @@ def _result_rows(n: Notification, rendered, result, error, latency: int, retries
             "status_reason": "The provider's answer was lost; checking whether it was sent.", **content}), \
             Outcome("in_doubt", error=str(error))
     retries = max(retries, n.attempts - 1)  # tries of this row before this one (a sweeper hand-over too)
+    # A channel with its own retry_schedule (webhooks: about a day) counts the row's tries.
+    schedule = getattr(get_channel(n.channel), "retry_schedule", None)
     limit = max_attempts() if error.transient else 1
-    will_retry = error.transient and retries + 1 < limit
+    will_retry = error.transient and (n.attempts <= len(schedule) if schedule else retries + 1 < limit)
     attempt = DeliveryAttempt(
         notification_id=n.pk, number=n.attempts, status=DeliveryAttempt.Status.FAILED,
         provider=error.provider or n.channel, latency_ms=latency, error=str(error)[:4000], transient=will_retry)
     if will_retry:
-        countdown = retry_countdown(retries)
+        countdown = schedule[n.attempts - 1] if schedule else retry_countdown(retries)
+        retry_at = done + timezone.timedelta(seconds=countdown)
         return [attempt], (n.pk, S.SENDING, {
             "status": S.QUEUED, "last_error": str(error)[:4000],
-            "retry_at": done + timezone.timedelta(seconds=countdown), "updated_at": done,
+            **({"send_after": retry_at} if schedule else {}),
+            "retry_at": retry_at, "updated_at": done,
             "status_reason": f"Retrying after a temporary error (try {retries + 1} failed).", **content}), \
             Outcome("retry", countdown=countdown, error=str(error))
     return [attempt], (n.pk, S.SENDING, {
@@ -227,7 +231,8 @@ def _deliver_one(pk: int, retries: int) -> Outcome:
 
 
 def _deliver_claimed(n: Notification, now, retries: int) -> Outcome:
-    if n.send_after is not None:  # it waited out quiet hours: is it still true?
+    # It waited out quiet hours: is it still true? (A webhook's send_after is its retry time.)
+    if n.send_after is not None and n.channel != Channel.WEBHOOK:
         reason = superseded_reason(n)
         if reason:
             record_batch(attempts=[], deferred=[], updates=[(n.pk, S.SENDING, {
@@ -271,11 +276,12 @@ def notification_resend(*, notification: Notification, actor=None) -> Notificati
             raise ValidationError(f"Notification #{locked.pk} is still {locked.get_status_display().lower()}; "
                                   "wait for it to finish before resending.")
         who = getattr(actor, "get_username", lambda: str(actor or "system"))()
+        # A webhook's body is its frozen payload (same webhook-id and body on a resend); others re-render.
+        content = ({"attempts": 0} if locked.channel == Channel.WEBHOOK else
+                   {"subject": "", "body_text": "", "body_html": "", "template_source": "", "template_fallback": False})
         Notification.objects.filter(pk=locked.pk).update(
             status=S.QUEUED, status_reason=f"Resend requested by {who}.", send_after=None, retry_at=None,
-            resends=F("resends") + 1, attempts=0,
-            claimed_at=None, subject="", body_text="", body_html="", template_source="", template_fallback=False,
-            updated_at=timezone.now())
+            resends=F("resends") + 1, claimed_at=None, updated_at=timezone.now(), **content)
         from .outbox import queue_on_commit
 
         queue_on_commit([locked.pk])

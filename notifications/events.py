@@ -17,6 +17,11 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
     INAPP = "inapp", "In-app"
+    WEBHOOK = "webhook", "Webhook"  # sellers' own endpoints (webhooks app); not a channel people choose
+
+
+# The channels a person reads (preference grids, seller alert toggles, template defaults).
+MESSAGE_CHANNELS = [c for c in Channel if c != Channel.WEBHOOK]
 
 
 class Audience(models.TextChoices):

@@ -151,6 +151,13 @@ def on_order_payment_reminder(sender, order, event, pay_by=None, **kwargs):
                          order=order)
 
 
+@receiver(signals.payment_refunded, dispatch_uid="notifications.payment_refunded")
+def on_payment_refunded(sender, payment, order, amount, full, event, **kwargs):
+    """A refund that did not move the order to refunded (partial, or the order can't be refunded)."""
+    notification_enqueue(event="order.refunded", event_key=_key("order.refunded", event), order=order,
+                         change={"note": event.note, "amount": money(amount, order.currency)})
+
+
 @receiver(signals.order_backordered, dispatch_uid="notifications.order_backordered")
 def on_order_backordered(sender, order, lines, expected, event, **kwargs):
     notification_refresh_queued(order=order, event="order.placed")

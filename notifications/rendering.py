@@ -325,11 +325,11 @@ def preview(*, event: str, audience: str, channel: str, sources: dict[str, str])
 
 def all_default_keys():
     """Every (event, audience, channel) a shipped default must exist for."""
-    from .events import EVENTS
+    from .events import EVENTS, MESSAGE_CHANNELS
 
     for code, event in EVENTS.items():
         for audience in event.audiences:
-            for channel in Channel:
+            for channel in MESSAGE_CHANNELS:
                 yield code, audience, channel.value
 
 

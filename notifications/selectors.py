@@ -2,7 +2,7 @@
 fixed number of queries however many rows there are."""
 from django.db.models import QuerySet
 
-from .events import MANDATORY_CATEGORIES, Category, Channel
+from .events import MANDATORY_CATEGORIES, MESSAGE_CHANNELS, Category
 from .models import (
     CustomerPreference,
     InboxMessage,
@@ -78,7 +78,7 @@ def customer_preferences_matrix(user) -> list[dict]:
                 ch.value: {"enabled": True if locked else saved.get((category, ch.value),
                                                                     category_default(category)),
                            "locked": locked}
-                for ch in Channel
+                for ch in MESSAGE_CHANNELS
             },
         })
     return rows

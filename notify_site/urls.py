@@ -22,6 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("account/", include("accounts.urls")),
     path("seller/", include("seller.urls")),
+    path("api/", include("api.urls")),
     path("", include("notifications.urls")),
     path("", include("orders.urls")),
     path("", include("storefront.urls")),

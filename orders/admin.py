@@ -305,3 +305,17 @@ if hasattr(m, "CarrierWebhookLog"):
                         "checkpoints_stored")
         list_filter = ("carrier", "outcome", "received_at")
         search_fields = ("event_id", "tracking_numbers", "detail")
+
+
+@admin.register(m.StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "event_type", "event_id", "payment_intent", "outcome", "detail")
+    list_filter = ("event_type", "outcome", "received_at")
+    search_fields = ("event_id", "payment_intent", "detail")
+
+
+@admin.register(m.AggregatorTracker)
+class AggregatorTrackerAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "provider", "tracker_id", "status", "shipment", "last_polled_at")
+    list_filter = ("provider", "status")
+    search_fields = ("tracker_id", "shipment__tracking_number")

@@ -284,8 +284,10 @@ def _record_payment(*, order: Order, payment_method: str, digits: str, result: C
     it is flagged at_checkout so the notification engine knows order.placed already told the
     customer; a later payment (a retry) is not, so the customer hears "payment confirmed".
     """
+    # The gateway's reference is kept from the start: an asynchronous gateway's webhook finds it by it.
     payment = Payment.objects.create(order=order, method=payment_method, amount=order.total,
-                                     card_last4=digits[-4:] if digits else "")
+                                     card_last4=digits[-4:] if digits else "",
+                                     reference=result.reference if result is not None else "")
     if payment_method == Payment.Method.COD:
         order_transition(order=order, to=OrderStatus.PROCESSING, actor="system", at_checkout=at_checkout,
                          note="Cash on delivery: payment is collected when the parcel arrives")

@@ -352,3 +352,57 @@ class OrderFeedback(models.Model):
 
     def __str__(self):
         return f"{self.order.number}: {self.rating}/5"
+
+
+class StripeEvent(models.Model):
+    """One verified Stripe webhook event, stored once per Stripe event id (replays change nothing)."""
+
+    class Outcome(models.TextChoices):
+        PROCESSED = "processed", "Processed"
+        UNCHANGED = "unchanged", "Nothing to change (late or repeated)"
+        UNKNOWN_INTENT = "unknown_intent", "Unknown payment intent"
+        IGNORED = "ignored", "Ignored event type"
+
+    event_id = models.CharField(max_length=255, unique=True)
+    event_type = models.CharField(max_length=64)
+    payment_intent = models.CharField(max_length=255, blank=True, db_index=True)
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="stripe_events")
+    # charge.refunded: the charge's cumulative amount_refunded (minor units), so a late event is a no-op.
+    amount_refunded = models.BigIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(null=True, blank=True, help_text="When Stripe created the event")
+    payload = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.event_type} {self.event_id} {self.outcome}"
+
+
+class AggregatorTracker(models.Model):
+    """A shipment registered with a tracking aggregator (EasyPost or AfterShip), so its webhooks arrive
+    for carriers we have no adapter for (Royal Mail, DPD, UPS, FedEx, USPS, DHL)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Registering"
+        REGISTERED = "registered", "Registered"
+        FAILED = "failed", "Failed"
+
+    shipment = models.OneToOneField(Shipment, on_delete=models.CASCADE, related_name="aggregator_tracker")
+    provider = models.CharField(max_length=16, help_text="easypost or aftership")
+    tracker_id = models.CharField(max_length=64, blank=True, help_text="The aggregator's id for the tracker")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    error = models.CharField(max_length=300, blank=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.provider} {self.tracker_id or self.status}"

@@ -25,3 +25,6 @@ shipment_eta_changed = Signal()
 return_status_changed = Signal()
 # order, event (OrderEvent), pay_by (datetime): an unpaid order is reminded before it is cancelled
 order_payment_reminder = Signal()
+# payment, order, amount (Decimal refunded now), full (bool), event  (a refund that did not move the
+# order to refunded: partial, or an order whose status cannot become refunded)
+payment_refunded = Signal()

@@ -36,3 +36,23 @@ def demo_keep_moving():
     from .demo import demo_keep_moving as keep_moving
 
     return keep_moving()
+
+
+@shared_task(name="orders.register_tracker", bind=True, ignore_result=True, max_retries=6)
+def register_tracker(self, tracker_id: int):
+    """Register a shipment with the tracking aggregator; retry a passing failure with backoff."""
+    from .carriers.aggregators import aggregator_tracker_register
+    from .carriers.base import CarrierUnavailable
+
+    try:
+        return aggregator_tracker_register(tracker_id=tracker_id)
+    except CarrierUnavailable as exc:
+        raise self.retry(exc=exc, countdown=min(3600, 60 * 2 ** self.request.retries)) from None
+
+
+@shared_task(name="orders.poll_quiet_trackers", ignore_result=True)
+def poll_quiet_trackers():
+    """Beat: ask the aggregator about trackers whose webhooks have gone quiet."""
+    from .carriers.aggregators import aggregator_poll_quiet
+
+    return aggregator_poll_quiet()

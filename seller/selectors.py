@@ -72,7 +72,7 @@ def seller_alert_grid(store) -> list[dict]:
     event (PlatformEventSetting, else the catalogue default), minus the channels the store
     switched off. Two queries whatever the number of events.
     """
-    from notifications.events import EVENTS, SELLER_OPT_IN_CHANNELS, Channel
+    from notifications.events import EVENTS, MESSAGE_CHANNELS, SELLER_OPT_IN_CHANNELS
     from notifications.models import PlatformEventSetting, SellerNotificationSetting
 
     platform = {row.event: row for row in PlatformEventSetting.objects.all()}
@@ -87,7 +87,7 @@ def seller_alert_grid(store) -> list[dict]:
         else:
             event_on, offered = row.enabled, set(row.seller_channels)
         channels = {}
-        for ch in Channel:
+        for ch in MESSAGE_CHANNELS:
             if event_on and ch.value in offered:
                 channels[ch.value] = {"offered": True,
                                       "enabled": saved.get((code, ch.value), ch.value not in SELLER_OPT_IN_CHANNELS)}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import actions, inbox, inventory, orders, settings
+from .views import actions, api_keys, inbox, inventory, orders, settings, webhooks
 
 app_name = "seller"
 urlpatterns = [
@@ -20,6 +20,15 @@ urlpatterns = [
     path("branding/", settings.branding, name="branding"),
     path("branding/preview/", settings.email_preview, name="email_preview"),
     path("feedback/", orders.feedback_list, name="feedback"),
+    path("api-keys/", api_keys.api_keys, name="api_keys"),
+    path("api-keys/<int:key_id>/revoke/", api_keys.api_key_revoke_view, name="api_key_revoke"),
+    path("webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("webhooks/<int:endpoint_id>/", webhooks.webhook_detail, name="webhook_detail"),
+    path("webhooks/<int:endpoint_id>/ping/", webhooks.webhook_ping_view, name="webhook_ping"),
+    path("webhooks/<int:endpoint_id>/rotate/", webhooks.webhook_rotate, name="webhook_rotate"),
+    path("webhooks/<int:endpoint_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
+    path("webhooks/<int:endpoint_id>/resend/<int:notification_id>/", webhooks.webhook_resend_view,
+         name="webhook_resend"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:message_id>/read/", inbox.inbox_read, name="inbox_read"),
     path("inbox/read-all/", inbox.inbox_read_all, name="inbox_read_all"),

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from notifications.events import Channel
+from notifications.events import MESSAGE_CHANNELS
 from notify_site.client_ip import client_ip_or_none
 from notifications.models import PlatformSettings, QuietHours
 from notifications.selectors import customer_preferences_matrix, quiet_hours_for
@@ -212,7 +212,7 @@ def preferences(request):
         "section": "preferences",
         "form": form,
         "rows": customer_preferences_matrix(user),
-        "channels": [(c.value, c.label) for c in Channel],
+        "channels": [(c.value, c.label) for c in MESSAGE_CHANNELS],
     }, status=status)
 
 

@@ -8,6 +8,7 @@ Which backend runs is a setting, like EMAIL_BACKEND:
   email  Django's EMAIL_BACKEND (anymail ESP in production; console / file / locmem elsewhere)
   sms    NOTIFY_SMS_BACKEND: notifications.channels.sms.TwilioBackend | ConsoleBackend | LocmemBackend | FileBackend
   inapp  the InboxMessage table (no provider; written with the attempt log in one transaction)
+  webhook  signed POSTs to sellers' endpoints (Standard Webhooks; its own retry_schedule)
 """
 from dataclasses import dataclass, field
 
@@ -70,6 +71,8 @@ def get_channel(name: str):
         path = getattr(settings, "NOTIFY_SMS_BACKEND", "notifications.channels.sms.ConsoleBackend")
     elif name == "inapp":
         path = "notifications.channels.inapp.InboxChannel"
+    elif name == "webhook":
+        path = "notifications.channels.webhook.WebhookChannel"
     else:
         raise ValueError(f"Unknown channel {name!r}")
     key = (name, path, getattr(settings, "EMAIL_BACKEND", ""))

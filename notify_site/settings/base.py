@@ -33,12 +33,17 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "phonenumber_field",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "catalog",
     "orders",
     "notifications",
     "storefront",
     "seller",
+    "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -284,6 +289,10 @@ CELERY_BEAT_SCHEDULE["notifications.sweep-outbox"] = {
 # --- Integrations --------------------------------------------------------------------
 EASYPOST_WEBHOOK_SECRET = env("EASYPOST_WEBHOOK_SECRET", default="")
 AFTERSHIP_WEBHOOK_SECRET = env("AFTERSHIP_WEBHOOK_SECRET", default="")
+# Stripe (orders.payments.stripe): PAYMENT_GATEWAY=orders.payments.stripe.StripeGateway to use it.
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="orders.payments.testcard.TestCardGateway")
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 
 # --- Carrier tracking (orders.carriers) ---------------------------------------------------
 # Webhooks: POST /webhooks/carriers/easypost/ and /webhooks/carriers/aftership/ (secrets above).
@@ -296,6 +305,17 @@ CARRIER_POLL_EVERY_SECONDS = env.int("CARRIER_POLL_EVERY_SECONDS", default=60)
 # longer when it hits an exception), and is polled this often.
 CARRIER_SIMULATED_JOURNEY_MINUTES = env.float("CARRIER_SIMULATED_JOURNEY_MINUTES", default=6.0)
 CARRIER_SIMULATED_POLL_SECONDS = env.int("CARRIER_SIMULATED_POLL_SECONDS", default=45)
+# Tracking aggregators (orders.carriers.aggregators): with a key set, every Royal Mail / DPD / UPS /
+# FedEx / USPS / DHL shipment is registered as a tracker (EasyPost wins when both are set), and a
+# tracker whose webhooks have been quiet this long is fetched from the aggregator.
+EASYPOST_API_KEY = env("EASYPOST_API_KEY", default="")
+AFTERSHIP_API_KEY = env("AFTERSHIP_API_KEY", default="")
+AGGREGATOR_QUIET_HOURS = env.int("AGGREGATOR_QUIET_HOURS", default=12)
+CELERY_BEAT_SCHEDULE["orders.poll-quiet-trackers"] = {
+    "task": "orders.poll_quiet_trackers",
+    "schedule": 900.0,
+    "options": {"expire_seconds": 900},
+}
 CELERY_BEAT_SCHEDULE["orders.poll-carriers"] = {
     "task": "orders.poll_due_shipments",
     "schedule": float(CARRIER_POLL_EVERY_SECONDS),
@@ -324,6 +344,49 @@ CELERY_BEAT_SCHEDULE["orders.demo-keep-moving"] = {
     "schedule": 60.0,
     "options": {"expire_seconds": 60},
 }
+
+# --- REST API (api app: Django REST Framework + drf-spectacular) ------------------------
+# Per-key rate limit ("600/min", "10/s"...) and how long an Idempotency-Key's response is kept.
+API_RATE_LIMIT = env("API_RATE_LIMIT", default="600/min")
+API_IDEMPOTENCY_TTL_HOURS = env.int("API_IDEMPOTENCY_TTL_HOURS", default=24)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.HasApiKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": API_RATE_LIMIT},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Notify Market store API",
+    "DESCRIPTION": "Read a store's orders, post status changes, shipments, tracking checkpoints and stock. "
+                   "Authenticate with a store API key: `Authorization: Bearer nsk_…`. Errors are RFC 9457 "
+                   "problem details.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from our own static files, no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "TrackingStatusEnum": "orders.models.TrackingStatus",
+    },
+}
+
+# --- Webhooks to sellers' endpoints (webhooks app, notifications/channels/webhook.py) -------
+# Targets on private, loopback or link-local addresses (and plain http) are refused unless this is on
+# (tests and local development only).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+WEBHOOKS_SECRET_GRACE_HOURS = env.int("WEBHOOKS_SECRET_GRACE_HOURS", default=24)
+WEBHOOKS_DISABLE_AFTER_HOURS = env.int("WEBHOOKS_DISABLE_AFTER_HOURS", default=24)
 
 # Mount the bare one-query baseline view under /bench/. Off unless BENCH_VIEWS=1: only
 # bench/status_page.sh sets it.

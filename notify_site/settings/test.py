@@ -20,3 +20,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Receivers in tests listen on 127.0.0.1 (production refuses private and loopback webhook targets).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = True

@@ -15,6 +15,7 @@ TRACKING_URLS = {
 
 CARRIER_CHOICES = [
     ("simulated", "Simulated carrier (demo)"),
+    ("fleet", "Own delivery fleet"),  # checkpoints posted through the REST API; public page /track/fleet/<n>/
     ("royalmail", "Royal Mail"),
     ("dpd", "DPD"),
     ("ups", "UPS"),

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from notifications.events import EVENTS, Channel
+from notifications.events import EVENTS, MESSAGE_CHANNELS, Channel
 from notifications.selectors import store_message_settings, store_options
 from notifications.services import seller_can_receive_sms, seller_setting_set, store_message_set, store_options_set
 
@@ -80,7 +80,7 @@ def email_preview(request):
                                   branding=_branding_values(request.GET))
     return render(request, "seller/_email_preview.html", {"preview": preview})
 
-CHANNEL_COLUMNS = [(c.value, c.label) for c in Channel]
+CHANNEL_COLUMNS = [(c.value, c.label) for c in MESSAGE_CHANNELS]
 STORE_SWITCHES = {
     "shipping_updates": ("Shipping updates", "In-transit and out-for-delivery messages to your customers."),
     "review_request": ("Review invitation", "Ask for a review in the delivered message."),

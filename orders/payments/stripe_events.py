@@ -1,0 +1,168 @@
+"""What a verified Stripe event does to our payments and orders (``POST /webhooks/stripe/``).
+
+Each event is applied once (StripeEvent is unique on Stripe's event id) and only ever moves a
+payment forward, so Stripe's at-least-once, any-order delivery is safe: a late
+``payment_intent.processing`` or ``payment_failed`` after ``succeeded`` changes nothing, and a
+``charge.refunded`` older than one already applied (its cumulative ``amount_refunded`` is not
+larger) changes nothing either.
+
+- ``payment_intent.succeeded``: payment captured, a pending order moves to processing (messages).
+- ``payment_intent.payment_failed``: payment failed with Stripe's reason (the failure notice says
+  how to pay again).
+- ``charge.refunded``: full -> payment refunded and the order refunded; partial -> a timeline row;
+  both tell the customer the amount.
+"""
+import logging
+from datetime import UTC, datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from orders import signals
+from orders.models import OrderEvent, OrderStatus, Payment, StripeEvent
+from orders.services import order_event_add, order_transition, payment_set_status
+
+from .stripe import from_minor_units
+
+logger = logging.getLogger("orders.payments")
+ACTOR = "Stripe"
+O = StripeEvent.Outcome
+
+
+class StripeEventMalformed(ValueError):
+    """A signed body that is not a Stripe event we can read."""
+
+
+def _obj(event: dict) -> dict:
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise StripeEventMalformed("Not a Stripe event: it needs an id and a type.")
+    obj = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
+    if not isinstance(obj, dict):
+        raise StripeEventMalformed("The event has no data.object.")
+    return obj
+
+
+def _intent_id(event_type: str, obj: dict) -> str:
+    if obj.get("object") == "payment_intent":
+        value = obj.get("id")
+    else:  # a charge (or refund) names its intent
+        value = obj.get("payment_intent")
+    if isinstance(value, dict):  # expanded
+        value = value.get("id")
+    return value if isinstance(value, str) else ""
+
+
+def stripe_event_ingest(*, event: dict) -> tuple[StripeEvent, bool]:
+    """Apply one verified Stripe event; returns (its log row, whether it was a repeat)."""
+    obj = _obj(event)
+    event_type = event["type"]
+    existing = StripeEvent.objects.filter(event_id=event["id"]).first()
+    if existing is not None:
+        return existing, True
+    created = event.get("created")
+    created_at = (datetime.fromtimestamp(created, tz=UTC)
+                  if isinstance(created, int) and not isinstance(created, bool) and 0 < created < 2**33 else None)
+    intent_id = _intent_id(event_type, obj)
+    try:
+        with transaction.atomic():
+            log = StripeEvent.objects.create(event_id=event["id"][:255], event_type=event_type[:64],
+                                             payment_intent=intent_id[:255], outcome=O.IGNORED,
+                                             created=created_at, payload=event)
+            _apply(log, event_type, obj, intent_id)
+            log.save()
+    except IntegrityError:  # the same event delivered twice at once: the other delivery applied it
+        return StripeEvent.objects.get(event_id=event["id"]), True
+    level = logging.WARNING if log.outcome == O.UNKNOWN_INTENT else logging.INFO
+    logger.log(level, "Stripe %s %s: %s %s", event_type, event["id"], log.outcome, log.detail)
+    return log, False
+
+
+HANDLED = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.processing",
+           "payment_intent.canceled", "charge.refunded"}
+
+
+def _apply(log: StripeEvent, event_type: str, obj: dict, intent_id: str) -> None:
+    if event_type not in HANDLED:
+        log.detail = "Event type not used here"
+        return
+    payment = (Payment.objects.select_for_update().select_related("order").filter(reference=intent_id).first()
+               if intent_id else None)
+    if payment is None:
+        log.outcome, log.detail = O.UNKNOWN_INTENT, f"No payment with reference {intent_id or '(none)'}"
+        return
+    log.payment = payment
+    handler = {
+        "payment_intent.succeeded": _succeeded,
+        "payment_intent.payment_failed": _failed,
+        "payment_intent.canceled": _failed,
+        "payment_intent.processing": _processing,
+        "charge.refunded": _refunded,
+    }[event_type]
+    handler(log, payment, obj)
+
+
+def _succeeded(log, payment, obj):
+    if payment.status not in (Payment.Status.PENDING, Payment.Status.FAILED):
+        log.outcome, log.detail = O.UNCHANGED, f"Payment already {payment.status}"
+        return
+    payment_set_status(payment=payment, to=Payment.Status.CAPTURED, actor=ACTOR, reference=obj["id"])
+    order = payment.order
+    order.refresh_from_db(fields=["status"])
+    if order.status == OrderStatus.PENDING:
+        order_transition(order=order, to=OrderStatus.PROCESSING, actor=ACTOR, note="Payment confirmed by Stripe")
+        log.detail = "Payment captured; order processing"
+    else:
+        log.detail = f"Payment captured; order stays {order.status}"
+    log.outcome = O.PROCESSED
+
+
+def _failed(log, payment, obj):
+    if payment.status != Payment.Status.PENDING:
+        log.outcome, log.detail = O.UNCHANGED, f"Payment already {payment.status}"
+        return
+    error = obj.get("last_payment_error") or {}
+    reason = (error.get("message") if isinstance(error, dict) else "") or (
+        "The payment was cancelled" if obj.get("status") == "canceled" else "The payment failed")
+    payment_set_status(payment=payment, to=Payment.Status.FAILED, actor=ACTOR, reason=str(reason))
+    log.outcome, log.detail = O.PROCESSED, f"Payment failed: {reason}"[:300]
+
+
+def _processing(log, payment, obj):
+    log.outcome = O.UNCHANGED
+    log.detail = "Still processing" if payment.status == Payment.Status.PENDING else f"Payment already {payment.status}"
+
+
+def _refunded(log, payment, obj):
+    currency = (obj.get("currency") or payment.order.currency).upper()
+    try:
+        cumulative, charged = int(obj.get("amount_refunded") or 0), int(obj.get("amount") or 0)
+    except (TypeError, ValueError):
+        raise StripeEventMalformed("charge.refunded needs integer amount and amount_refunded.") from None
+    log.amount_refunded = cumulative
+    before = StripeEvent.objects.filter(payment=payment, amount_refunded__isnull=False).exclude(pk=log.pk) \
+        .aggregate(m=Max("amount_refunded"))["m"] or 0
+    if payment.status != Payment.Status.CAPTURED or cumulative <= before:
+        log.outcome, log.detail = O.UNCHANGED, f"Refund already recorded (payment {payment.status})"
+        return
+    amount = from_minor_units(cumulative - before, currency)
+    full = bool(obj.get("refunded")) or (charged and cumulative >= charged)
+    order = payment.order
+    order.refresh_from_db(fields=["status"])
+    log.outcome = O.PROCESSED
+    if full:
+        payment_set_status(payment=payment, to=Payment.Status.REFUNDED, actor=ACTOR,
+                           reason=f"Refunded through Stripe ({amount} {currency})")
+        if order.can_transition_to(OrderStatus.REFUNDED):
+            order_transition(order=order, to=OrderStatus.REFUNDED, actor=ACTOR,
+                             note="Refunded in full through Stripe")
+            log.detail = "Full refund; order refunded"
+            return
+        log.detail = f"Full refund; order stays {order.status}"
+    else:
+        log.detail = f"Partial refund of {amount} {currency}"
+    event = order_event_add(order=order, kind=OrderEvent.Kind.PAYMENT, actor=ACTOR,
+                            note=f"{'Refund' if full else 'Partial refund'} of {amount} {currency} through Stripe",
+                            data={"payment_id": payment.pk, "amount": str(amount), "full": bool(full),
+                                  "charge": obj.get("id", "")})
+    signals.payment_refunded.send(sender=Payment, payment=payment, order=order, amount=amount, full=bool(full),
+                                  event=event)
