@@ -98,7 +98,11 @@ def archive_data(*, user) -> dict:
             "quiet_hours": ({"enabled": quiet.enabled, "start": quiet.start.isoformat(), "end": quiet.end.isoformat()}
                             if quiet else None),
         },
-        "loyalty": ({"points": loyalty.points, "tier": loyalty.tier, "updated_at": _iso(loyalty.updated_at)}
+        "loyalty": ({"points": loyalty.points, "tier": loyalty.tier.name if loyalty.tier else None,
+                     "updated_at": _iso(loyalty.updated_at),
+                     "ledger": [{"at": _iso(e.created_at), "kind": e.kind, "points": e.points, "balance": e.balance,
+                                 "reference": e.reference, "note": e.note}
+                                for e in loyalty.entries.order_by("created_at", "id")]}
                     if loyalty else None),
         "login_activity": [{"at": _iso(a.created_at), "ip_address": a.ip_address, "user_agent": a.user_agent,
                             "succeeded": a.succeeded}

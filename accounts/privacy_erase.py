@@ -93,7 +93,7 @@ def erase_customer(*, user) -> list[str]:
     from notifications.models import CustomerPreference, QuietHours
     from orders.models import Order
 
-    from .models import ConsentRecord, DataExport, LoginActivity, LoyaltyAccount
+    from .models import AccountEvent, ConsentRecord, DataExport, LoginActivity, LoyaltyAccount
 
     orders = list(Order.objects.filter(customer=user))
     values = personal_values(user, orders)
@@ -103,6 +103,7 @@ def erase_customer(*, user) -> list[str]:
         ConsentRecord.objects.filter(pk=consent.pk).update(email="", ip_address=None,
                                                            source=scrub(consent.source, values)[:64])
     LoginActivity.objects.filter(user=user).delete()
+    AccountEvent.objects.filter(user=user).delete()  # the security timeline: addresses and devices
     _erase_login_throttle_records(user)
     LoyaltyAccount.objects.filter(user=user).delete()
     CustomerPreference.objects.filter(user=user).delete()

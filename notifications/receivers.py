@@ -119,11 +119,14 @@ def _failure_notice_audiences(order, *, at_checkout: bool) -> tuple:
     """
     since = timezone.now() - datetime.timedelta(minutes=getattr(settings, "PAYMENT_FAILED_NOTICE_MINUTES", 60))
     recent = set(Notification.objects.filter(order_id=order.pk, created_at__gte=since,
-                                             event__in=["order.payment_failed", "order.placed"])
-                 .values_list("audience", "event"))
+                                             event="order.payment_failed").values_list("audience", "event"))
+    # A confirmation counts as the failure notice only if it said the payment failed (a card
+    # declined at checkout); one sent while the payment was pending (Stripe) said nothing of it.
+    confirmed_failure = Notification.objects.filter(
+        order_id=order.pk, created_at__gte=since, event="order.placed", audience=Audience.CUSTOMER,
+        context__order__payment__status=Payment.Status.FAILED).exists()
     audiences = []
-    if not at_checkout and (Audience.CUSTOMER, "order.payment_failed") not in recent \
-            and (Audience.CUSTOMER, "order.placed") not in recent:
+    if not at_checkout and (Audience.CUSTOMER, "order.payment_failed") not in recent and not confirmed_failure:
         audiences.append(Audience.CUSTOMER)
     if (Audience.SELLER, "order.payment_failed") not in recent:
         audiences.append(Audience.SELLER)

@@ -51,8 +51,15 @@ def make_person(tag: str, *, django_capture_on_commit_callbacks, ip: str = "203.
     client = Client(REMOTE_ADDR=ip, HTTP_USER_AGENT=personal["user_agent"])
     assert client.post("/account/login/", {"username": user.username, "password": password}).status_code == 302
     assert LoginActivity.objects.filter(user=user, ip_address=ip).exists()
-    LoyaltyAccount.objects.filter(user=user).update(points=420, tier="silver")
+    from accounts.models import LoyaltyTier
+
+    silver, _ = LoyaltyTier.objects.get_or_create(name="Silver", defaults={"threshold": 400, "benefits": "Free returns"})
+    LoyaltyAccount.objects.filter(user=user).update(points=420, tier=silver)
     CustomerPreference.objects.create(user=user, category="shipping_updates", channel="sms", enabled=False)
+    from accounts.models import AccountEvent
+
+    AccountEvent.objects.create(user=user, kind=AccountEvent.Kind.SUSPICIOUS_LOGIN, ip_address=ip,
+                                device=personal["user_agent"], data={"where": personal["city"]})
     BackInStockSubscription.objects.create(product=product, user=user, email=user.email)
     return Person(user=user, order=order, personal=personal, password=password)
 

@@ -102,9 +102,12 @@ def test_loyalty_page_shows_points_tier_history_and_what_the_next_tier_needs(cli
 def test_return_refund_takes_back_the_refunded_share(commit):
     from orders.services import return_request_create, return_set_status
 
+    from tests.factories import StoreFactory
+
     ann = CustomerFactory()
-    product = ProductFactory(price=Decimal("50.00"))
-    order = OrderFactory(customer=ann, status="shipped", lines=[(product, 2)])
+    store = StoreFactory(return_address="Returns, 1 Mill Lane, Leeds LS1 1AA")  # approving a return needs it
+    product = ProductFactory(price=Decimal("50.00"), store=store)
+    order = OrderFactory(customer=ann, store=store, status="shipped", lines=[(product, 2)])
     with commit():
         order_transition(order=order, to="completed", actor="carrier")
     earned = LoyaltyAccount.objects.get(user=ann).points

@@ -79,7 +79,8 @@ def test_the_emailed_link_downloads_every_part_of_the_account_and_nothing_of_ano
     assert any(m["subject"] for m in data["messages"]["notifications"])
     assert data["messages"]["inbox"]
     assert {c["kind"] for c in data["consents"]} >= {"marketing_email"}
-    assert data["loyalty"] == {"points": 420, "tier": "silver", "updated_at": data["loyalty"]["updated_at"]}
+    assert data["loyalty"] == {"points": 420, "tier": "Silver", "updated_at": data["loyalty"]["updated_at"],
+                               "ledger": data["loyalty"]["ledger"]}
     assert {(a["ip_address"], a["user_agent"]) for a in data["login_activity"]} >= {(p["ip"], p["user_agent"])}
     assert data["preferences"]["channels"] == [{"category": "shipping_updates", "channel": "sms", "enabled": False}]
     assert len(data["back_in_stock"]) == 1
