@@ -159,7 +159,7 @@ def test_fuzz_every_form(world):
     targets = [(role, form) for role, urls in pages(world).items() for form in crawl(by_role[role], urls)]
     assert len(targets) >= 25, [f["action"] for _, f in targets]  # the crawl found the forms
 
-    @settings(max_examples=300, **FUZZ_SETTINGS)
+    @settings(max_examples=600, **FUZZ_SETTINGS)
     @given(st.sampled_from(targets), st.data())
     def run(target, data):
         role, form = target
@@ -194,13 +194,13 @@ def test_fuzz_query_parameters_and_path_values(world):
                       ("seller", "/admin/notifications/notification/?q={}"), ("admin", "/admin/orders/order/?q={}"),
                       ("admin", "/admin/notifications/notification/?status={}&o={}")]
 
-    @settings(max_examples=200, **FUZZ_SETTINGS)
+    @settings(max_examples=400, **FUZZ_SETTINGS)
     @given(st.sampled_from(every_page), st.sampled_from(QUERY_NAMES), VALUE)
     def run_query(target, name, value):
         role, url = target
         answer(by_role[role], "get", f"{url}?{quote(name)}={quote_from_bytes(value)}")
 
-    @settings(max_examples=120, **FUZZ_SETTINGS)
+    @settings(max_examples=250, **FUZZ_SETTINGS)
     @given(st.sampled_from(path_templates), VALUE)
     def run_path(target, value):
         role, template = target
@@ -275,7 +275,7 @@ def test_fuzz_webhooks(world):
     sms_attempt = DeliveryAttempt.objects.filter(notification__channel="sms").first()
     auth = "Basic " + base64.b64encode(HOOK_AUTH.encode()).decode()
 
-    @settings(max_examples=350, **FUZZ_SETTINGS)
+    @settings(max_examples=700, **FUZZ_SETTINGS)
     @given(st.sampled_from(["easypost", "aftership", "postmark", "twilio_status", "twilio_inbound"]), st.data())
     def run(kind, data):
         raw = data.draw(st.booleans(), label="whole random body")
