@@ -15,7 +15,16 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email", "phone")
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email already exists. Log in instead.")
-        return email
+        # Whether the address has an account is not said here (that would tell anyone who has one):
+        # accounts.signup emails the owner instead.
+        return self.cleaned_data["email"].strip()
+
+    def validate_unique(self):
+        """The model's unique email check would say the address has an account: leave it to
+        accounts.signup (which emails the owner); usernames are still checked here."""
+        exclude = self._get_validation_exclusions()
+        exclude.add("email")
+        try:
+            self.instance.validate_unique(exclude=exclude)
+        except forms.ValidationError as exc:
+            self._update_errors(exc)

@@ -193,6 +193,8 @@ class AccountEvent(models.Model):
         FAILED_LOGINS = "failed_logins", "Repeated failed sign-ins"
         UNUSUAL_ORDER = "unusual_order", "Unusual order"
         SIGNED_OUT_EVERYWHERE = "signed_out", "Signed out everywhere"
+        SIGNUP_CONFIRM = "signup_confirm", "New account waiting for email confirmation"
+        SIGNUP_EXISTING = "signup_existing", "Sign-up tried with this email"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

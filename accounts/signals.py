@@ -14,3 +14,8 @@ unusual_order = Signal()
 loyalty_tier_reached = Signal()
 # user, entry (LoyaltyEntry), milestone (int), tier (LoyaltyTier | None), points (int)
 loyalty_milestone = Signal()
+
+# user, event (AccountEvent), confirm_url, expires: a new account waits for its email to be confirmed
+signup_confirm_requested = Signal()
+# user, event (AccountEvent): someone tried to sign up with the email of this existing account
+signup_existing_attempted = Signal()

@@ -24,12 +24,28 @@ def signup(request):
         return redirect("storefront:product_list")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        from notify_site.client_ip import client_ip_or_none
+
+        from .signup import signup_request
+
         data = form.cleaned_data
-        user = user_create(username=data["username"], email=data["email"], password=data["password1"],
-                           phone=data.get("phone") or "")
-        login(request, user, backend=settings.LOGIN_BACKEND)
-        return redirect(_safe_next(request) or "storefront:product_list")
+        # The same answer whether or not the address already has an account (the email says which).
+        signup_request(username=data["username"], email=data["email"], password=data["password1"],
+                       phone=data.get("phone") or "", ip=client_ip_or_none(request),
+                       user_agent=request.META.get("HTTP_USER_AGENT", ""), site_url=settings.SITE_URL)
+        return render(request, "accounts/signup_sent.html", {"email": data["email"]})
     return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request)})
+
+
+def signup_confirm_view(request, token):
+    from .signup import BadSignupLink, signup_confirm
+
+    try:
+        user = signup_confirm(token=token)
+    except BadSignupLink as exc:
+        return render(request, "accounts/signup_sent.html", {"error": str(exc)}, status=400)
+    login(request, user, backend=settings.LOGIN_BACKEND)
+    return redirect("storefront:product_list")
 
 
 def locked_out(request, credentials, *args, **kwargs):

@@ -25,6 +25,8 @@ PRODUCT_CHANGE_KEYS = {
 }
 ACCOUNT_CHANGE_KEYS = {
     "account.password_reset": ("reset_url", "expires", "ip"),
+    "account.signup_confirm": ("confirm_url", "expires"),
+    "account.signup_existing": ("ip",),
     "account.suspicious_login": ("when", "ip", "device", "reason"),
     "account.unusual_order": ("order_number", "total", "reason", "country", "status_url"),
     "loyalty.tier_reached": ("tier", "points", "benefits", "next_tier", "next_needed"),
@@ -147,6 +149,7 @@ def account_context(event_code: str, audience: str, subject) -> dict:
         "security": _reverse("accounts:security"),
         "secure": _reverse("accounts:secure_account", secure_account_token(user.pk)) if user.pk else "",
         "reset": _reverse("accounts:password_reset"),
+        "login": _reverse("accounts:login"),
         "loyalty": _reverse("accounts:loyalty"),
         "shop": _reverse("storefront:product_list") or settings.SITE_URL + "/",
         "inbox": _path("accounts:loyalty" if event_code.startswith("loyalty.") else "accounts:security"),
@@ -186,6 +189,7 @@ def sample_account_subject(event_code: str):
     at = datetime.datetime(2025, 5, 12, 22, 14, tzinfo=datetime.UTC)
     change = {
         "reset_url": settings.SITE_URL + "/account/reset/MQ/set-password/", "expires": "in 3 days",
+        "confirm_url": settings.SITE_URL + "/account/signup/confirm/sample/",
         "ip": "203.0.113.7", "when": when(at), "device": "Firefox on Windows",
         "reason": "a device and network we have not seen for your account",
         "order_number": "NS-SAMP-LE42", "total": "£412.00", "country": "France",

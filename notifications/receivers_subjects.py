@@ -33,6 +33,20 @@ def on_password_reset_requested(sender, user, event, reset_url, expires, **kwarg
                          subject=subject)
 
 
+@receiver(account_signals.signup_confirm_requested, dispatch_uid="notifications.signup_confirm")
+def on_signup_confirm_requested(sender, user, event, confirm_url, expires, **kwargs):
+    subject = AccountSubject(user=user, event=event, change={"confirm_url": confirm_url, "expires": expires})
+    notification_enqueue(event="account.signup_confirm", event_key=_ae("account.signup_confirm", event),
+                         subject=subject)
+
+
+@receiver(account_signals.signup_existing_attempted, dispatch_uid="notifications.signup_existing")
+def on_signup_existing_attempted(sender, user, event, **kwargs):
+    subject = AccountSubject(user=user, event=event, change={"ip": event.ip_address or ""})
+    notification_enqueue(event="account.signup_existing", event_key=_ae("account.signup_existing", event),
+                         subject=subject)
+
+
 @receiver(account_signals.suspicious_login, dispatch_uid="notifications.suspicious_login")
 def on_suspicious_login(sender, user, event, login, reason, **kwargs):
     subject = AccountSubject(user=user, event=event, change={

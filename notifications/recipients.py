@@ -60,11 +60,13 @@ def supplier_recipients(product, channels) -> list[Recipient]:
                       None, f"contract: supplier of {product.sku}", extra={"name": product.supplier_name})]
 
 
-def account_owner_recipients(user, channels, *, basis: str) -> list[Recipient]:
+def account_owner_recipients(user, channels, *, basis: str, event: str = "") -> list[Recipient]:
+    """The account's owner; an inactive account hears only its sign-up confirmation (by email)."""
     out = []
     for channel in channels:
         address = _user_address(user, channel)
-        if address and user.is_active:
+        waiting = event == "account.signup_confirm" and channel == Channel.EMAIL
+        if address and (user.is_active or waiting):
             out.append(Recipient(Audience.CUSTOMER, channel, normalise_address(channel, address), user, basis))
     return out
 

@@ -170,7 +170,7 @@ class AccountKind:
             return []
         basis = ("legitimate interest: account security" if event.startswith("account.")
                  else "contract: loyalty programme")
-        return account_owner_recipients(subject.user, channels, basis=basis)
+        return account_owner_recipients(subject.user, channels, basis=basis, event=event)
 
     def context(self, event, audience, subject: AccountSubject) -> dict:
         from .context_subjects import account_context

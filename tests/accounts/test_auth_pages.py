@@ -10,19 +10,76 @@ SIGNUP = reverse("accounts:signup")
 LOGIN = reverse("accounts:login")
 
 
-def test_signup_creates_user_with_loyalty_account_and_logs_in(client):
-    response = client.post(SIGNUP, {"username": "newbie", "email": "newbie@example.com", "phone": "07911 123456",
-                                    "password1": "a-Strong-pass-42", "password2": "a-Strong-pass-42"})
-    assert response.status_code == 302
+def _signup(client, **change):
+    data = {"username": "newbie", "email": "newbie@example.com", "phone": "07911 123456",
+            "password1": "a-Strong-pass-42", "password2": "a-Strong-pass-42", **change}
+    return client.post(SIGNUP, data)
+
+
+def test_signup_creates_an_inactive_account_and_the_emailed_link_signs_in(client, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _signup(client)
+    assert response.status_code == 200 and 'data-testid="signup-sent"' in response.content.decode()
     user = User.objects.get(username="newbie")
-    assert str(user.phone) == "+447911123456"
+    assert not user.is_active and str(user.phone) == "+447911123456"
     assert LoyaltyAccount.objects.get(user=user).points == 0
-    assert client.get(reverse("storefront:product_list")).context["user"] == user
+    [message] = [m for m in mail.outbox if m.to == ["newbie@example.com"]]
+    assert "Confirm your new" in message.subject
+    link = next(w for w in message.body.split() if "/account/signup/confirm/" in w)
+    path = link.split("127.0.0.1:8000", 1)[-1] if "127.0.0.1:8000" in link else link[link.index("/account/"):]
+    response = client.get(path)
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.is_active and client.get(reverse("storefront:product_list")).context["user"] == user
+    assert client.get(path).status_code == 400  # once
+
+
+def test_signup_with_a_taken_email_answers_the_same_and_emails_the_owner(client, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    owner = CustomerFactory(username="taken", email="taken@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = _signup(client, username="someone", email="fresh@example.com")
+        taken = _signup(client, username="other", email="TAKEN@example.com")
+    import re
+
+    def strip(response):  # the same page but for the address typed (and per-response tokens)
+        body = response.content.decode().replace("fresh@example.com", "X").replace("TAKEN@example.com", "X")
+        return re.sub(r'(csrfmiddlewaretoken" value="|X-CSRFToken": "|nonce=")[^"]+', r"\1", body)
+
+    assert fresh.status_code == taken.status_code == 200 and strip(fresh) == strip(taken)
+    assert not User.objects.filter(username="other").exists()
+    [message] = [m for m in mail.outbox if m.to == ["taken@example.com"]]
+    assert "already have" in message.subject and "taken" in message.body
+    assert reverse("accounts:password_reset") in message.body and reverse("accounts:login") in message.body
+    owner.refresh_from_db()
+    assert owner.is_active and owner.check_password("pass12345!")
+    # Asked again and again: at most three such emails an hour.
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            _signup(client, username="other", email="taken@example.com")
+    assert len([m for m in mail.outbox if m.to == ["taken@example.com"]]) == 3
+
+
+def test_a_tampered_or_expired_confirmation_link_is_refused(client, frozen_clock):
+    import datetime
+
+    from accounts.signup import confirm_token
+
+    _signup(client)
+    user = User.objects.get(username="newbie")
+    token = confirm_token(user)
+    assert client.get(reverse("accounts:signup_confirm", args=[token[:-2] + "xx"])).status_code == 400
+    frozen_clock.shift(datetime.timedelta(days=3, minutes=1))
+    response = client.get(reverse("accounts:signup_confirm", args=[token]))
+    assert response.status_code == 400 and "expired" in response.content.decode()
+    user.refresh_from_db()
+    assert not user.is_active
 
 
 @pytest.mark.parametrize("change,field", [
-    ({"email": "taken@example.com"}, "email"),
-    ({"email": "TAKEN@example.com"}, "email"),
     ({"phone": "12345"}, "phone"),
     ({"password2": "different-pass-42"}, "password2"),
     ({"username": "taken"}, "username"),
