@@ -2,6 +2,10 @@ import os
 
 from celery import Celery
 from celery.signals import task_prerun, worker_process_init
+from kombu.transport import TRANSPORT_ALIASES
+
+# The embedded broker ("filesystem://") writes whole message files only (see notify_site.broker).
+TRANSPORT_ALIASES["filesystem"] = "notify_site.broker:FilesystemTransport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "notify_site.settings.local")
 
