@@ -8,7 +8,8 @@ import time
 import pytest
 
 from ops.models import Heartbeat
-from tests.integration.conftest import ROOT, _database_url_for_test_db
+from tests.integration.workers import ROOT
+from tests.integration.workers import database_url_for_test_db as _database_url_for_test_db
 
 
 @pytest.fixture
@@ -17,6 +18,7 @@ def beat_process(celery_worker_process, tmp_path):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "notify_site.settings.test",
            "DATABASE_URL": _database_url_for_test_db(), "CELERY_BROKER_URL": app.conf.broker_url,
            "CELERY_TASK_ALWAYS_EAGER": "0", "CELERY_TASK_DEFAULT_QUEUE": queue, "OPS_HEARTBEAT_SECONDS": "1",
+           "CELERY_MAINTENANCE_QUEUE": queue,  # the heartbeat rides the maintenance queue
            "PYTHONPATH": str(ROOT)}
     log = open(tmp_path / "beat.log", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "notify_site", "beat", "-l", "info",
