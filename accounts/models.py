@@ -64,6 +64,10 @@ class User(AbstractUser):
         help_text="Set for sellers: the one store this user works for.",
     )
     phone = PhoneNumberField(blank=True, help_text="E.164, e.g. +447700900123")
+    # The number a code sent by SMS proved to be this user's (accounts.phone_verification); a
+    # changed phone no longer matches it, so it is unverified again.
+    phone_verified_number = models.CharField(max_length=20, blank=True)
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
     sms_opt_in = models.BooleanField(default=False)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
@@ -195,6 +199,8 @@ class AccountEvent(models.Model):
         SIGNED_OUT_EVERYWHERE = "signed_out", "Signed out everywhere"
         SIGNUP_CONFIRM = "signup_confirm", "New account waiting for email confirmation"
         SIGNUP_EXISTING = "signup_existing", "Sign-up tried with this email"
+        PHONE_VERIFY = "phone_verify", "Phone verification code sent"
+        PHONE_VERIFIED = "phone_verified", "Phone number verified"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -285,6 +285,7 @@ def account_delete(*, user: User) -> None:
         locked.email = f"deleted-{locked.pk}@deleted.invalid"
         locked.first_name = locked.last_name = ""
         locked.phone = ""
+        locked.phone_verified_number, locked.phone_verified_at = "", None
         locked.sms_opt_in = False
         locked.is_active = False
         locked.deleted_at = timezone.now()

@@ -19,3 +19,5 @@ loyalty_milestone = Signal()
 signup_confirm_requested = Signal()
 # user, event (AccountEvent): someone tried to sign up with the email of this existing account
 signup_existing_attempted = Signal()
+# user, event (AccountEvent), code, minutes: a code to prove a phone number is the user's
+phone_verification_requested = Signal()

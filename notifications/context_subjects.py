@@ -27,6 +27,7 @@ ACCOUNT_CHANGE_KEYS = {
     "account.password_reset": ("reset_url", "expires", "ip"),
     "account.signup_confirm": ("confirm_url", "expires"),
     "account.signup_existing": ("ip",),
+    "account.phone_verify": ("code", "minutes"),
     "account.suspicious_login": ("when", "ip", "device", "reason"),
     "account.unusual_order": ("order_number", "total", "reason", "country", "status_url"),
     "loyalty.tier_reached": ("tier", "points", "benefits", "next_tier", "next_needed"),
@@ -189,7 +190,7 @@ def sample_account_subject(event_code: str):
     at = datetime.datetime(2025, 5, 12, 22, 14, tzinfo=datetime.UTC)
     change = {
         "reset_url": settings.SITE_URL + "/account/reset/MQ/set-password/", "expires": "in 3 days",
-        "confirm_url": settings.SITE_URL + "/account/signup/confirm/sample/",
+        "confirm_url": settings.SITE_URL + "/account/signup/confirm/sample/", "code": "482913", "minutes": 10,
         "ip": "203.0.113.7", "when": when(at), "device": "Firefox on Windows",
         "reason": "a device and network we have not seen for your account",
         "order_number": "NS-SAMP-LE42", "total": "£412.00", "country": "France",

@@ -185,6 +185,8 @@ EVENTS: dict[str, EventDef] = {
                  must_carry="the link that finishes creating the account, when it expires"),
         EventDef("account.signup_existing", "Sign-up with an address that has an account", SEC, (E,),
                  subject=ACCOUNT, must_carry="that an account already exists, how to sign in or reset the password"),
+        EventDef("account.phone_verify", "Phone verification code", SEC, (S,), subject=ACCOUNT,
+                 must_carry="the code, how long it works"),
         EventDef("account.password_reset", "Password reset", SEC, (E,), subject=ACCOUNT,
                  must_carry="reset link with its expiry"),
         EventDef("account.suspicious_login", "Sign-in from a new device", SEC, (E, I), subject=ACCOUNT,

@@ -28,7 +28,7 @@ from .events import (
     get_event,
     held_by_quiet_hours,
 )
-from .recipients import Recipient, normalise_address
+from .recipients import Recipient, normalise_address, verified_phone
 from .subjects import subject_kind
 from .models import (
     CustomerPreference,
@@ -59,9 +59,10 @@ def platform_channels(event: str) -> tuple[bool, dict[str, list[str]]]:
     # Suppliers are outside contacts: always the catalogue's channels (email).
     channels[Audience.SUPPLIER] = list(definition.supplier_channels)
     if definition.category == Category.SECURITY:
-        # Security messages cannot be switched off and always go by email (SPEC section 2).
+        # Security messages cannot be switched off and always go by email (SPEC section 2), except a
+        # code that proves a phone number (account.phone_verify), which only means something by SMS.
         enabled = True
-        if Channel.EMAIL not in channels[Audience.CUSTOMER]:
+        if Channel.EMAIL in definition.customer_channels and Channel.EMAIL not in channels[Audience.CUSTOMER]:
             channels[Audience.CUSTOMER].insert(0, Channel.EMAIL)
     return enabled, channels
 
@@ -93,7 +94,7 @@ def seller_recipients(order, channels) -> list[Recipient]:
     out = []
     for user in sellers:
         for channel in channels:
-            address = {Channel.EMAIL: user.email, Channel.SMS: str(user.phone or ""),
+            address = {Channel.EMAIL: user.email, Channel.SMS: verified_phone(user),
                        Channel.INAPP: f"user:{user.pk}"}[Channel(channel)]
             if address:
                 out.append(Recipient(Audience.SELLER, channel, normalise_address(channel, address), user,

@@ -47,6 +47,13 @@ def on_signup_existing_attempted(sender, user, event, **kwargs):
                          subject=subject)
 
 
+@receiver(account_signals.phone_verification_requested, dispatch_uid="notifications.phone_verify")
+def on_phone_verification_requested(sender, user, event, code, minutes, **kwargs):
+    subject = AccountSubject(user=user, event=event, change={"code": code, "minutes": minutes})
+    notification_enqueue(event="account.phone_verify", event_key=_ae("account.phone_verify", event),
+                         subject=subject)
+
+
 @receiver(account_signals.suspicious_login, dispatch_uid="notifications.suspicious_login")
 def on_suspicious_login(sender, user, event, login, reason, **kwargs):
     subject = AccountSubject(user=user, event=event, change={

@@ -38,6 +38,12 @@ def _user_address(user, channel: str) -> str:
     return f"user:{user.pk}"
 
 
+def verified_phone(user) -> str:
+    """A seller's number for SMS alerts, once they proved it with a code (else none)."""
+    phone = str(user.phone or "")
+    return phone if phone and user.phone_verified_number == phone else ""
+
+
 def store_seller_recipients(store_id, channels, *, basis="contract: seller terms (store alerts)") -> list[Recipient]:
     """Every active seller of the store on each channel they have an address for."""
     from django.contrib.auth import get_user_model
@@ -45,7 +51,7 @@ def store_seller_recipients(store_id, channels, *, basis="contract: seller terms
     out = []
     for user in get_user_model().objects.filter(store_id=store_id, is_active=True).order_by("id"):
         for channel in channels:
-            address = {Channel.EMAIL: user.email, Channel.SMS: str(user.phone or ""),
+            address = {Channel.EMAIL: user.email, Channel.SMS: verified_phone(user),
                        Channel.INAPP: f"user:{user.pk}"}[Channel(channel)]
             if address:
                 out.append(Recipient(Audience.SELLER, channel, normalise_address(channel, address), user, basis))
@@ -65,6 +71,8 @@ def account_owner_recipients(user, channels, *, basis: str, event: str = "") -> 
     out = []
     for channel in channels:
         address = _user_address(user, channel)
+        if event == "account.phone_verify" and channel == Channel.SMS:
+            address = str(user.phone or "")  # asked for now, to this number: no SMS opt-in needed
         waiting = event == "account.signup_confirm" and channel == Channel.EMAIL
         if address and (user.is_active or waiting):
             out.append(Recipient(Audience.CUSTOMER, channel, normalise_address(channel, address), user, basis))

@@ -87,8 +87,14 @@ def platform_event_set(*, event: str, enabled: bool, customer_channels=None,
 # --- sellers ----------------------------------------------------------------------------
 
 def seller_can_receive_sms(user) -> bool:
-    """A seller gets SMS alerts on a valid mobile number from their account."""
+    """A seller gets SMS alerts on a valid mobile number from their account that they verified
+    with a code (accounts.phone_verification)."""
     import phonenumbers
+
+    from accounts.phone_verification import phone_is_verified
+
+    if not phone_is_verified(user):
+        return False
 
     raw = str(getattr(user, "phone", "") or "")
     try:
@@ -108,7 +114,8 @@ def seller_setting_set(*, store, event: str, channel: str, enabled: bool, actor=
     if not definition.seller_channels:
         raise ValidationError(f"{event} is not sent to sellers, so there is nothing to switch.")
     if enabled and channel == Channel.SMS and actor is not None and not seller_can_receive_sms(actor):
-        raise ValidationError("Add your mobile number (Account → Preferences) to switch on SMS alerts.")
+        raise ValidationError("Add your mobile number (Account → Preferences) and verify it with the code we "
+                              "send to switch on SMS alerts.")
     obj, _ = SellerNotificationSetting.objects.update_or_create(
         store=store, event=event, channel=channel, defaults={"enabled": bool(enabled)})
     return obj

@@ -10,6 +10,8 @@ from notifications.events import EVENTS, MESSAGE_CHANNELS, Channel
 from notifications.selectors import store_message_settings, store_options
 from notifications.services import seller_can_receive_sms, seller_setting_set, store_message_set, store_options_set
 
+from accounts.phone_verification import phone_is_verified, phone_verification_confirm, phone_verification_start
+
 from ..access import seller_required
 from ..forms import BrandingForm, MessageForm
 from ..preview import CUSTOMER_EVENT_CHOICES, store_email_preview
@@ -99,11 +101,38 @@ def notification_settings(request):
         "section": "settings",
         "rows": seller_alert_grid(request.store),
         "sms_ready": seller_can_receive_sms(request.user),
+        "phone_unverified": bool(request.user.phone) and not phone_is_verified(request.user),
+        "code_sent": request.GET.get("code") == "sent",
         "channels": CHANNEL_COLUMNS,
         "switches": [{"name": name, "label": label, "help": help_text, "enabled": getattr(options, name)}
                      for name, (label, help_text) in STORE_SWITCHES.items()],
         "options": options,
     })
+
+
+@require_POST
+@seller_required
+def phone_code_send(request):
+    """Text a code to the seller's number (the SMS alerts' switch needs a verified number)."""
+    try:
+        phone_verification_start(user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("seller:settings")
+    messages.success(request, f"We sent a code to {request.user.phone}.")
+    return redirect(reverse("seller:settings") + "?code=sent#phone")
+
+
+@require_POST
+@seller_required
+def phone_code_confirm(request):
+    try:
+        phone_verification_confirm(user=request.user, code=request.POST.get("code", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(reverse("seller:settings") + "?code=sent#phone")
+    messages.success(request, "Your number is verified: you can switch SMS alerts on.")
+    return redirect("seller:settings")
 
 
 @require_POST

@@ -37,6 +37,7 @@ class CustomerFactory(UserFactory):
 class SellerFactory(UserFactory):
     store = factory.SubFactory(StoreFactory)
     phone = "+447700900456"
+    phone_verified_number = factory.LazyAttribute(lambda o: str(o.phone or ""))  # proved by a code
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
