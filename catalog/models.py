@@ -1,7 +1,8 @@
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 
@@ -20,6 +21,21 @@ class Store(models.Model):
     return_address = models.TextField(blank=True, help_text="Where customers send returns (shown on approved returns).")
     # Restock recommendation: stock to keep beyond the lead time, in days of average sales.
     safety_stock_days = models.PositiveIntegerField(default=7, help_text="Days of sales kept as safety stock.")
+    # Shipping deadline on the store's business calendar (orders.sla explains how hours count).
+    country = models.CharField(max_length=2, default="GB", help_text="ISO country code: its public holidays close "
+                               "the store.")
+    time_zone = models.CharField(max_length=64, default="Europe/London")
+    working_days = models.CharField(max_length=7, default="12345",
+                                    help_text="The days the store ships, as ISO weekday digits: 1 = Monday … 7 = Sunday.")
+    opens_at = models.TimeField(default=datetime.time(8, 0), help_text="Start of the shipping day (local time).")
+    closes_at = models.TimeField(default=datetime.time(20, 0), help_text="End of the shipping day (local time).")
+    closed_dates = models.TextField(blank=True, help_text="Extra closure days (YYYY-MM-DD), one per line.")
+    sla_ship_within_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text="Ship within this many business hours of the order being ready to ship.")
+    sla_escalate_after_hours = models.PositiveSmallIntegerField(
+        default=8, validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text="Platform staff are told when a late order is still not shipped this many business hours later.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -49,6 +49,8 @@ CHANGE_KEYS = {
     "order.delayed": ("old_eta", "new_eta", "reason"),
     "order.cancelled": ("cancelled_by", "reason"),
     "order.refunded": ("note", "amount"),  # amount: set for a partial refund
+    "order.sla_breached": ("ship_by", "sla_hours", "escalate_hours"),
+    "order.sla_escalated": ("ship_by", "sla_hours", "escalate_hours"),
 }
 RETURN_CHANGE_KEYS = ("note",)
 
@@ -236,15 +238,17 @@ def _links(subject: Subject, audience: str) -> dict:
         review = options.review_url or status + "#review"
     return {
         "status": status,
-        "dashboard": _reverse("seller:order_detail", order.number) if audience == Audience.SELLER else "",
+        "dashboard": _reverse("seller:order_detail", order.number) if audience == Audience.SELLER
+        else _reverse("admin:orders_order_change", order.pk) if audience == Audience.STAFF and order.pk else "",
         "shop": _reverse("storefront:product_list") or settings.SITE_URL + "/",
         "pay": status + "#pay",
         "cancel": status + "#cancel",
         "returns": status + "#returns",
         "review": review,
         # Relative: where the in-app message opens (the customer's or the seller's order page).
-        "inbox": _path("seller:order_detail" if audience == Audience.SELLER else "accounts:order_detail",
-                       order.number),
+        "inbox": (_path("admin:orders_order_change", order.pk) if audience == Audience.STAFF and order.pk else
+                  _path("seller:order_detail" if audience == Audience.SELLER else "accounts:order_detail",
+                        order.number)),
     }
 
 
@@ -461,6 +465,7 @@ def sample_subject(event_code: str) -> Subject:
         "note": "All items checked", "expected": day(today + datetime.timedelta(10)),
         "items": [_line(lines[0], "GBP")], "review_invite": True, "old_eta": day(today + datetime.timedelta(3)),
         "new_eta": day(today + datetime.timedelta(5)), "cancelled_by": "you",
+        "ship_by": "13 May 2025, 16:00 BST", "sla_hours": 24, "escalate_hours": 8,
     }
     return Subject(
         order=order, lines=lines, payment=payment,

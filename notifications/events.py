@@ -29,6 +29,8 @@ class Audience(models.TextChoices):
     SELLER = "seller", "Seller"
     # A product's supplier: an outside business contact (name + email on the product), no account.
     SUPPLIER = "supplier", "Supplier"
+    # Platform staff (is_staff accounts without a store): SLA escalations (orders.sla).
+    STAFF = "staff", "Platform staff"
 
 
 class SubjectKind(models.TextChoices):
@@ -37,6 +39,7 @@ class SubjectKind(models.TextChoices):
     ORDER = "order", "Order"
     PRODUCT = "product", "Product"
     ACCOUNT = "account", "Customer account"
+    STORE = "store", "Store"  # a store's digest of many orders (notifications.digest)
 
 
 class Category(models.TextChoices):
@@ -89,6 +92,7 @@ class EventDef:
     # What the event is about; the kind's recipient rules and context builder apply (subjects.py).
     subject: str = SubjectKind.ORDER
     supplier_channels: tuple = ()  # default channels for the product's supplier; () = not a recipient
+    staff_channels: tuple = ()  # default channels for platform staff; () = staff not a recipient
 
     @property
     def audiences(self) -> list[str]:
@@ -99,11 +103,13 @@ class EventDef:
             out.append(Audience.SELLER)
         if self.supplier_channels:
             out.append(Audience.SUPPLIER)
+        if self.staff_channels:
+            out.append(Audience.STAFF)
         return out
 
     def default_channels(self, audience: str) -> tuple:
         return {Audience.CUSTOMER: self.customer_channels, Audience.SELLER: self.seller_channels,
-                Audience.SUPPLIER: self.supplier_channels}.get(audience, ())
+                Audience.SUPPLIER: self.supplier_channels, Audience.STAFF: self.staff_channels}.get(audience, ())
 
     def category_for(self, audience: str) -> str:
         return self.category if audience == Audience.CUSTOMER else Category.SELLER_ALERT
@@ -115,7 +121,7 @@ T, SU = Category.TRANSACTIONAL, Category.SHIPPING_UPDATES
 SELLER_CHANNELS = (E, S, I)
 SELLER_OPT_IN_CHANNELS = frozenset({S})
 SEC, ACC, MKT, SA = Category.SECURITY, Category.ACCOUNT, Category.MARKETING, Category.SELLER_ALERT
-PRODUCT, ACCOUNT = SubjectKind.PRODUCT, SubjectKind.ACCOUNT
+PRODUCT, ACCOUNT, STORE = SubjectKind.PRODUCT, SubjectKind.ACCOUNT, SubjectKind.STORE
 
 EVENTS: dict[str, EventDef] = {
     e.code: e
@@ -151,6 +157,12 @@ EVENTS: dict[str, EventDef] = {
                             "seller: reship, refund or cancel"),
         EventDef("order.delayed", "Delivery delayed", T, (E, S, I), SELLER_CHANNELS,
                  must_carry="old and new ETA, reason where known"),
+        # Shipping deadline (orders.sla): the sellers when an order is past its ship-by time, then
+        # platform staff when it is still not shipped the store's escalation hours later.
+        EventDef("order.sla_breached", "Order not shipped in time", T, (), SELLER_CHANNELS,
+                 must_carry="order number, ship-by deadline, how long it has waited, lines, dashboard link"),
+        EventDef("order.sla_escalated", "Late order escalated to staff", T, (), (), staff_channels=(E, I),
+                 must_carry="store, order number, ship-by deadline, that the sellers were alerted, admin link"),
         EventDef("order.cancelled", "Order cancelled", T, (E, I), SELLER_CHANNELS,
                  must_carry="who cancelled, reason, refund amount, method and timeframe"),
         EventDef("order.refunded", "Order refunded", T, (E, I),
@@ -165,6 +177,10 @@ EVENTS: dict[str, EventDef] = {
                  must_carry="return number, items, refund amount and when it arrives"),
         EventDef("return.rejected", "Return rejected", T, (E, I),
                  must_carry="return number, items, reason"),
+        # One message listing a window's new orders, for a store that takes order.placed as a digest
+        # on a channel (notifications.digest); it follows the order.placed toggles, not its own.
+        EventDef("order.placed_digest", "New orders digest", T, (), SELLER_CHANNELS, subject=STORE,
+                 must_carry="each new order of the period with its total and a link; how many"),
         # --- about a product -------------------------------------------------------------------
         EventDef("stock.low", "Stock running low", SA, (), (E, I), subject=PRODUCT, supplier_channels=(E,),
                  must_carry="product, current stock, average daily sales (30 days), days of cover, "
@@ -197,6 +213,9 @@ EVENTS: dict[str, EventDef] = {
 }
 
 EVENT_CHOICES = [(code, f"{code} — {e.label}") for code, e in EVENTS.items()]
+# Seller alerts a store may take as one digest per window (per channel), and the digest's event code.
+DIGEST_EVENTS = {"order.placed": "order.placed_digest"}
+DIGEST_MINUTES = (15, 30, 60)
 SELLER_EVENTS = [code for code, e in EVENTS.items() if e.seller_channels]
 # Customer events about an order (a store brands them with a personal note / discount code).
 CUSTOMER_EVENTS = [code for code, e in EVENTS.items() if e.customer_channels and e.subject == SubjectKind.ORDER]

@@ -35,6 +35,10 @@ class Notification(models.Model):
         SKIPPED = "skipped", "Skipped"
         SUPPRESSED = "suppressed", "Suppressed"
         SUPERSEDED = "superseded", "Superseded"
+        # A seller alert waiting for its digest window to close (notifications.digest): never sent
+        # by itself; ``send_after`` is the window's end. Then "digested", with ``digest`` set.
+        HELD_FOR_DIGEST = "held_for_digest", "Held for a digest"
+        DIGESTED = "digested", "Sent in a digest"
 
     FINAL_FAILURES = (Status.BOUNCED, Status.FAILED)
 
@@ -76,6 +80,8 @@ class Notification(models.Model):
                                       help_text="Held until then (SMS quiet hours in the recipient's time zone).")
     retry_at = models.DateTimeField(null=True, blank=True, help_text="Next retry after a transient error.")
     claimed_at = models.DateTimeField(null=True, blank=True)
+    digest = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="digested_rows",
+                               help_text="The digest message that carried this held alert.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -98,6 +104,8 @@ class Notification(models.Model):
                          condition=~models.Q(subject_type="order")),
             models.Index(fields=["recipient_address", "created_at"], name="notification_sms_recent",
                          condition=models.Q(channel="sms")),
+            models.Index(fields=["send_after"], name="notification_digest_due",
+                         condition=models.Q(status="held_for_digest")),
         ]
 
     def __str__(self):
@@ -263,6 +271,8 @@ class SellerNotificationSetting(models.Model):
     event = models.CharField(max_length=64, choices=EVENT_CHOICES)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     enabled = models.BooleanField(default=True)
+    # 0: one message per alert; 15 / 30 / 60: one digest per that many minutes (events.DIGEST_EVENTS).
+    digest_minutes = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

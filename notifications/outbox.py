@@ -19,6 +19,7 @@ from django.utils import timezone
 from .context import Subject, build_context, for_recipient, load_subject
 from .events import (
     DEFAULT_ON_CATEGORIES,
+    DIGEST_EVENTS,
     MANDATORY_CATEGORIES,
     MARKETING_SMS_HOURS,
     SELLER_OPT_IN_CHANNELS,
@@ -58,6 +59,7 @@ def platform_channels(event: str) -> tuple[bool, dict[str, list[str]]]:
         }
     # Suppliers are outside contacts: always the catalogue's channels (email).
     channels[Audience.SUPPLIER] = list(definition.supplier_channels)
+    channels[Audience.STAFF] = list(definition.staff_channels)  # platform staff (SLA escalations)
     if definition.category == Category.SECURITY:
         # Security messages cannot be switched off and always go by email (SPEC section 2), except a
         # code that proves a phone number (account.phone_verify), which only means something by SMS.
@@ -294,6 +296,11 @@ def notification_enqueue(*, event: str, event_key: str, order=None, subject=None
             rows.append(row)
     if not rows:
         return []
+    if event in DIGEST_EVENTS:
+        # The store may take this seller alert as a digest: its rows wait, held, for the window.
+        from .digest import hold_for_digest
+
+        hold_for_digest(rows, event=event, store_id=ref.store_id)
     now = timezone.now()
     if not merge:
         # INSERT … ON CONFLICT (event_key, address, channel) DO UPDATE (a no-op) RETURNING id:

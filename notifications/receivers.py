@@ -15,7 +15,7 @@ from django.utils import timezone
 from orders import signals
 from orders.models import Order, OrderStatus, Payment, Shipment, TrackingStatus
 
-from .context import _line, day, load_subject, money
+from .context import _line, day, load_subject, money, when
 from .events import Audience
 from .models import Notification
 from .outbox import notification_enqueue, notification_refresh_queued
@@ -228,6 +228,20 @@ def on_return_status_changed(sender, return_request, order, from_status, to_stat
     code = f"return.{to_status}"
     subject = load_subject(order, code, return_request=return_request, change={"note": event.note})
     notification_enqueue(event=code, event_key=_key(code, event), order=order, subject=subject)
+
+
+@receiver(signals.order_sla_missed, dispatch_uid="notifications.order_sla_missed")
+def on_order_sla_missed(sender, order, step, event, ship_by, **kwargs):
+    """A shipping deadline missed (orders.sla): step 1 tells the sellers, step 2 platform staff.
+    The key is per order × step, whatever timeline row the step wrote: never twice."""
+    from orders.sla import BusinessCalendar
+
+    code = "order.sla_breached" if step == 1 else "order.sla_escalated"
+    store = order.store
+    zone = BusinessCalendar.for_store(store).time_zone
+    notification_enqueue(event=code, event_key=f"{code}:o{order.pk}", order=order,
+                         change={"ship_by": when(ship_by, zone.key), "sla_hours": store.sla_ship_within_hours,
+                                 "escalate_hours": store.sla_escalate_after_hours})
 
 
 # --- provider callbacks --------------------------------------------------------------------------

@@ -58,6 +58,19 @@ def store_seller_recipients(store_id, channels, *, basis="contract: seller terms
     return out
 
 
+def staff_recipients(channels, *, basis="legitimate interest: platform oversight of late orders") -> list[Recipient]:
+    """Platform staff: active staff accounts that are not a store's sellers."""
+    from django.contrib.auth import get_user_model
+
+    out = []
+    for user in get_user_model().objects.filter(is_staff=True, is_active=True, store__isnull=True).order_by("id"):
+        for channel in channels:
+            address = {Channel.EMAIL: user.email, Channel.INAPP: f"user:{user.pk}"}.get(Channel(channel), "")
+            if address:
+                out.append(Recipient(Audience.STAFF, channel, normalise_address(channel, address), user, basis))
+    return out
+
+
 def supplier_recipients(product, channels) -> list[Recipient]:
     """The product's supplier, by email only (an outside contact: no phone, no inbox)."""
     if Channel.EMAIL not in channels or not product.supplier_email:

@@ -17,6 +17,7 @@ from .events import (
     DEFAULT_ON_CATEGORIES,
     EVENTS,
     MANDATORY_CATEGORIES,
+    SELLER_OPT_IN_CHANNELS,
     Category,
     Channel,
     get_event,
@@ -118,6 +119,30 @@ def seller_setting_set(*, store, event: str, channel: str, enabled: bool, actor=
                               "send to switch on SMS alerts.")
     obj, _ = SellerNotificationSetting.objects.update_or_create(
         store=store, event=event, channel=channel, defaults={"enabled": bool(enabled)})
+    return obj
+
+
+def seller_digest_set(*, store, event: str, channel: str, minutes: int) -> SellerNotificationSetting:
+    """Take one seller alert on one channel as a digest every ``minutes`` (15, 30, 60), or, with
+    0, one message per alert again. Alerts already held keep their window (notifications.digest)."""
+    from .events import DIGEST_EVENTS, DIGEST_MINUTES
+
+    _event(event)
+    _channel(channel)
+    if event not in DIGEST_EVENTS:
+        raise ValidationError(f"{event} cannot be taken as a digest.")
+    try:
+        minutes = int(minutes)
+    except (TypeError, ValueError):
+        minutes = -1
+    if minutes not in (0, *DIGEST_MINUTES):
+        raise ValidationError("Choose each order, or a digest every 15, 30 or 60 minutes.")
+    obj, created = SellerNotificationSetting.objects.get_or_create(
+        store=store, event=event, channel=channel,
+        defaults={"digest_minutes": minutes, "enabled": channel not in SELLER_OPT_IN_CHANNELS})
+    if not created and obj.digest_minutes != minutes:
+        obj.digest_minutes = minutes
+        obj.save(update_fields=["digest_minutes", "updated_at"])
     return obj
 
 

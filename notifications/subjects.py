@@ -22,6 +22,7 @@ from .recipients import (
     Recipient,
     account_owner_recipients,
     buyer_recipients,
+    staff_recipients,
     store_seller_recipients,
     subscriber_recipients,
     supplier_recipients,
@@ -85,6 +86,8 @@ class OrderKind:
             return customer_recipients(order, channels)
         if audience == Audience.SELLER:
             return seller_recipients(order, seller_channels_enabled(order.store_id, event, channels))
+        if audience == Audience.STAFF:
+            return staff_recipients(channels)
         return []
 
     def context(self, event, audience, subject) -> dict:
@@ -188,7 +191,39 @@ class AccountKind:
         return sample_account_subject(event)
 
 
-KINDS = {SubjectKind.ORDER: OrderKind(), SubjectKind.PRODUCT: ProductKind(), SubjectKind.ACCOUNT: AccountKind()}
+class StoreKind:
+    """A store's digest of many orders (notifications.digest writes its rows itself: one per
+    seller × channel × window, from the held alerts it covers). Here for its context and samples."""
+
+    name = SubjectKind.STORE
+
+    def reference(self, subject) -> Ref:
+        return Ref(SubjectKind.STORE, subject.store.pk, None, subject.store.pk)
+
+    def allowed(self, definition, audience, subject) -> bool:
+        return True
+
+    def recipients(self, event, audience, channels, subject) -> list[Recipient]:
+        return []
+
+    def context(self, event, audience, subject) -> dict:
+        from .digest import digest_context
+
+        return digest_context(event, subject)
+
+    def personalise(self, ctx, recipient, audience, subject) -> dict:
+        out = dict(ctx)
+        out["recipient"] = {"first_name": _first_name(recipient.user), "audience": audience}
+        return out
+
+    def sample(self, event):
+        from .digest import sample_digest_subject
+
+        return sample_digest_subject()
+
+
+KINDS = {SubjectKind.ORDER: OrderKind(), SubjectKind.PRODUCT: ProductKind(), SubjectKind.ACCOUNT: AccountKind(),
+         SubjectKind.STORE: StoreKind()}
 
 
 def subject_kind(event_code: str):

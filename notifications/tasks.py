@@ -39,3 +39,11 @@ def deliver_batch(notification_ids: list[int]) -> dict:
 def sweep_outbox() -> dict:
     """Beat, every minute: re-queue stuck / due outbox rows, fail rows lost mid-send."""
     return outbox_sweep()
+
+
+@shared_task(name="notifications.digest_close_due", ignore_result=True)
+def digest_close_due() -> dict:
+    """Beat, every minute: send one digest per seller × channel for each window that has closed."""
+    from .digest import digest_close_due as close
+
+    return close()

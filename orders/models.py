@@ -84,6 +84,10 @@ class Order(models.Model):
 
     placed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Shipping deadline (orders.sla): set when the order is first ready to ship (processing).
+    ship_by = models.DateTimeField(null=True, blank=True)
+    sla_step = models.PositiveSmallIntegerField(default=0, help_text="0: on time; 1: sellers alerted; 2: staff alerted.")
+    sla_due_at = models.DateTimeField(null=True, blank=True, help_text="When the next SLA alert is due.")
 
     class Meta:
         ordering = ["-placed_at"]
@@ -96,6 +100,12 @@ class Order(models.Model):
             models.Index(fields=["store", "total"], name="order_store_total"),
             models.Index(fields=["store", "status", "total"], name="order_store_status_total"),
             models.Index(fields=["store", "shipping_name"], name="order_store_name"),
+            # The seller list's Late tab, and the beat scan for SLA alerts (orders.sla): only open
+            # orders are in them, so shipped and cancelled ones cost nothing.
+            models.Index(fields=["store", "ship_by"], name="order_store_late",
+                         condition=models.Q(status__in=["processing", "on_hold"], ship_by__isnull=False)),
+            models.Index(fields=["sla_due_at"], name="order_sla_due",
+                         condition=models.Q(status__in=["processing", "on_hold"], sla_due_at__isnull=False)),
         ]
 
     def __str__(self):
@@ -103,6 +113,14 @@ class Order(models.Model):
 
     def get_absolute_url(self):
         return reverse("accounts:order_detail", args=[self.number])
+
+    @property
+    def is_late(self) -> bool:
+        """Not shipped by its ship-by time (orders.sla); False once shipped or cancelled."""
+        from django.utils import timezone
+
+        return (self.ship_by is not None and self.status in (OrderStatus.PROCESSING, OrderStatus.ON_HOLD)
+                and self.ship_by <= timezone.now())
 
     def can_transition_to(self, to: str) -> bool:
         return to in ORDER_TRANSITIONS.get(self.status, frozenset())

@@ -91,6 +91,10 @@ def order_transition(*, order: Order, to: str, actor=None, note: str = "", data:
     if to == OrderStatus.CANCELLED:
         locked.cancel_reason = note[:200]
         update_fields.append("cancel_reason")
+    if to == OrderStatus.PROCESSING and locked.ship_by is None:
+        from .sla import sla_start  # ready to ship: the shipping deadline starts (orders.sla)
+
+        update_fields += sla_start(locked)
     locked.save(update_fields=update_fields)
     event = order_event_add(order=locked, kind=OrderEvent.Kind.STATUS, actor=actor, from_status=current,
                             to_status=to, note=note, data=data)
@@ -100,6 +104,7 @@ def order_transition(*, order: Order, to: str, actor=None, note: str = "", data:
     )
     # Keep the caller's instance in step with the database.
     order.status, order.hold_reason, order.cancel_reason = locked.status, locked.hold_reason, locked.cancel_reason
+    order.ship_by, order.sla_due_at = locked.ship_by, locked.sla_due_at
     return locked
 
 

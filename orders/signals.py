@@ -28,3 +28,5 @@ order_payment_reminder = Signal()
 # payment, order, amount (Decimal refunded now), full (bool), event  (a refund that did not move the
 # order to refunded: partial, or an order whose status cannot become refunded)
 payment_refunded = Signal()
+# order, step (orders.sla: 1 = sellers alerted, 2 = escalated to staff), event (OrderEvent), ship_by
+order_sla_missed = Signal()

@@ -26,6 +26,14 @@ def unpaid_orders_sweep():
     return sweep()
 
 
+@shared_task(name="orders.sla_sweep", ignore_result=True)
+def sla_sweep():
+    """Beat: alert the sellers of orders past their shipping deadline, then platform staff."""
+    from .sla import sla_sweep as sweep
+
+    return sweep()
+
+
 @shared_task(name="orders.demo_keep_moving", ignore_result=True)
 def demo_keep_moving():
     """Beat, while DEMO_LIVE is on (`make run`): keep simulated parcels on their way."""

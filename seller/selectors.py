@@ -72,15 +72,17 @@ def seller_alert_grid(store) -> list[dict]:
     event (PlatformEventSetting, else the catalogue default), minus the channels the store
     switched off. Two queries whatever the number of events.
     """
-    from notifications.events import EVENTS, MESSAGE_CHANNELS, SELLER_OPT_IN_CHANNELS
+    from notifications.events import DIGEST_EVENTS, EVENTS, MESSAGE_CHANNELS, SELLER_OPT_IN_CHANNELS
     from notifications.models import PlatformEventSetting, SellerNotificationSetting
 
     platform = {row.event: row for row in PlatformEventSetting.objects.all()}
-    saved = {(s.event, s.channel): s.enabled for s in SellerNotificationSetting.objects.filter(store=store)}
+    stored = list(SellerNotificationSetting.objects.filter(store=store))
+    saved = {(s.event, s.channel): s.enabled for s in stored}
+    digests = {(s.event, s.channel): s.digest_minutes for s in stored}
     rows = []
     for code, event in EVENTS.items():
-        if not event.seller_channels:
-            continue
+        if not event.seller_channels or code in DIGEST_EVENTS.values():
+            continue  # a digest follows its alert's switches (notifications.digest)
         row = platform.get(code)
         if row is None:
             event_on, offered = True, set(event.seller_channels)
@@ -91,6 +93,8 @@ def seller_alert_grid(store) -> list[dict]:
             if event_on and ch.value in offered:
                 channels[ch.value] = {"offered": True,
                                       "enabled": saved.get((code, ch.value), ch.value not in SELLER_OPT_IN_CHANNELS)}
+                if code in DIGEST_EVENTS:  # each alert, or one digest every N minutes
+                    channels[ch.value]["digest"] = digests.get((code, ch.value), 0)
             else:
                 channels[ch.value] = {"offered": False, "enabled": False}
         rows.append({"event": code, "label": event.label, "platform_off": not event_on, "channels": channels})

@@ -335,6 +335,21 @@ CELERY_BEAT_SCHEDULE["orders.unpaid-orders"] = {
     "options": {"expire_seconds": 300},
 }
 
+# --- Shipping deadlines (orders.sla) and seller digests (notifications.digest) ----------------
+# Beat looks for late orders (and for due digest windows) this often.
+SLA_SWEEP_EVERY_SECONDS = env.int("SLA_SWEEP_EVERY_SECONDS", default=300)
+DIGEST_CLOSE_EVERY_SECONDS = env.int("DIGEST_CLOSE_EVERY_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["orders.sla-sweep"] = {
+    "task": "orders.sla_sweep",
+    "schedule": float(SLA_SWEEP_EVERY_SECONDS),
+    "options": {"expire_seconds": SLA_SWEEP_EVERY_SECONDS},
+}
+CELERY_BEAT_SCHEDULE["notifications.close-digests"] = {
+    "task": "notifications.digest_close_due",
+    "schedule": float(DIGEST_CLOSE_EVERY_SECONDS),
+    "options": {"expire_seconds": DIGEST_CLOSE_EVERY_SECONDS},
+}
+
 # --- The live demo (`make run` sets DEMO_LIVE=1) ---------------------------------------------
 # Beat keeps this many simulated parcels on their way, placing new demo orders when needed.
 DEMO_LIVE = env.bool("DEMO_LIVE", default=False)
