@@ -219,6 +219,8 @@ def timeline_entries(order, *, audience: str = "customer") -> list[dict]:
         # A shipment's own status rows repeat the carrier checkpoint just above them for customers.
         if audience != "seller" and event.kind == OrderEvent.Kind.SHIPMENT and event.from_status and event.to_status:
             continue
+        if audience != "seller" and event.kind == OrderEvent.Kind.NOTE and "sla_step" in (event.data or {}):
+            continue  # the store's late-order alerts (orders.sla) are between the store and the platform
         entries.append({
             "at": event.created_at,
             "kind": event.kind,
