@@ -7,6 +7,7 @@ import re
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from .models import (
     Order,
@@ -32,6 +33,15 @@ STORE_TABS = [
     (OrderStatus.CANCELLED, "Cancelled"),
     (OrderStatus.REFUNDED, "Refunded"),
 ]
+
+# The "Late" tab: open orders past their shipping deadline (orders.sla), on the order_store_late index.
+LATE_TAB = "late"
+LATE_STATUSES = (OrderStatus.PROCESSING, OrderStatus.ON_HOLD)
+
+
+def _late(qs: QuerySet, now) -> QuerySet:
+    return qs.filter(status__in=LATE_STATUSES, ship_by__isnull=False, ship_by__lte=now)
+
 
 # Whitelisted sort keys (URL value -> ORDER BY). The id tie-breaker keeps pages stable.
 STORE_SORTS = {
@@ -76,7 +86,9 @@ def store_orders(*, store, status: str = "", search: str = "", sort: str = DEFAU
     (store, status, -placed_at) index), so a page costs the same with 50 or 100,000 orders.
     """
     qs = Order.objects.filter(store=store)
-    if status:
+    if status == LATE_TAB:
+        qs = _late(qs, timezone.now())
+    elif status:
         qs = qs.filter(status=status)
     qs = _search(qs, search)
     item_count = (
@@ -88,7 +100,7 @@ def store_orders(*, store, status: str = "", search: str = "", sort: str = DEFAU
         qs.annotate(item_count=Coalesce(Subquery(item_count, output_field=IntegerField()), 0),
                     payment_status=Subquery(payment_status))
         .only("id", "number", "status", "placed_at", "total", "currency", "shipping_name", "email",
-              "is_backordered", "store_id")
+              "is_backordered", "store_id", "ship_by")
         .order_by(*STORE_SORTS.get(sort, STORE_SORTS[DEFAULT_SORT]))
     )
 
@@ -99,6 +111,11 @@ def store_order_counts(*, store, search: str = "") -> dict[str, int]:
     counts = {row["status"]: row["n"] for row in qs.order_by().values("status").annotate(n=Count("id"))}
     counts[""] = sum(counts.values())
     return counts
+
+
+def store_late_count(*, store, search: str = "") -> int:
+    """How many of the store's orders are late (the Late tab's count; one indexed query)."""
+    return _late(_search(Order.objects.filter(store=store), search), timezone.now()).count()
 
 
 def _with_details(qs: QuerySet) -> QuerySet:

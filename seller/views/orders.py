@@ -3,12 +3,14 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.dashboard.status import notification_rows, timeline_entries
 from notifications.selectors import notifications_for_order
 from orders.models import Order, OrderStatus
 from orders.selectors import DEFAULT_SORT, STORE_SORTS, STORE_TABS, store_order_counts, store_order_get, store_orders
+from orders.selectors import LATE_TAB, store_late_count
 
 from ..access import seller_required
 from ..forms import BackorderForm, CancelForm, HoldForm, ShipForm
@@ -42,7 +44,7 @@ class KnownCountPaginator(Paginator):
 def order_list(request):
     store = request.store
     status = request.GET.get("status", "")
-    if status not in OrderStatus.values:
+    if status not in OrderStatus.values and status != LATE_TAB:
         status = ""
     search = request.GET.get("q", "").strip()[:100]
     sort = request.GET.get("sort", DEFAULT_SORT)
@@ -50,11 +52,15 @@ def order_list(request):
         sort = DEFAULT_SORT
 
     counts = store_order_counts(store=store, search=search)
+    counts[LATE_TAB] = store_late_count(store=store, search=search)
     paginator = KnownCountPaginator(store_orders(store=store, status=status, search=search, sort=sort), PAGE_SIZE,
                                     count=counts.get(status, 0))
     page = paginator.get_page(request.GET.get("page"))
     tabs = [{"value": value, "label": label, "count": counts.get(value, 0), "active": value == status}
             for value, label in STORE_TABS]
+    # Late: past the shipping deadline (orders.sla), after "All".
+    tabs.insert(1, {"value": LATE_TAB, "label": _("Late"), "count": counts[LATE_TAB], "active": status == LATE_TAB,
+                    "late": True})
     return render(request, "seller/order_list.html", {
         "page": page,
         "orders": page.object_list,
@@ -64,7 +70,7 @@ def order_list(request):
         "sort": sort,
         "sorts": SORT_LABELS,
         "total_count": counts.get("", 0),
-        "status_label": dict(STORE_TABS)[status].lower(),
+        "status_label": dict(STORE_TABS, late=_("Late")).get(status, "").lower(),
         "section": "orders",
     })
 

@@ -6,14 +6,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from notifications.events import EVENTS, MESSAGE_CHANNELS, Channel
+from notifications.events import DIGEST_MINUTES, EVENTS, MESSAGE_CHANNELS, Channel
 from notifications.selectors import store_message_settings, store_options
-from notifications.services import seller_can_receive_sms, seller_setting_set, store_message_set, store_options_set
+from notifications.services import (
+    seller_can_receive_sms,
+    seller_digest_set,
+    seller_setting_set,
+    store_message_set,
+    store_options_set,
+)
 
 from accounts.phone_verification import phone_is_verified, phone_verification_confirm, phone_verification_start
 
 from ..access import seller_required
-from ..forms import BrandingForm, MessageForm
+from ..forms import BrandingForm, MessageForm, ShippingDeadlineForm
 from ..preview import CUSTOMER_EVENT_CHOICES, store_email_preview
 from ..selectors import seller_alert_grid, seller_alert_offered
 
@@ -93,11 +99,20 @@ def _truthy(value) -> bool:
     return str(value).lower() in ("1", "true", "on", "yes")
 
 
+DIGEST_CHOICES = [(0, "Each order")] + [(m, f"Digest every {m} min") for m in DIGEST_MINUTES]
+
+
 @require_GET
 @seller_required
 def notification_settings(request):
+    return _settings_page(request)
+
+
+def _settings_page(request, *, deadline_form=None, status=200):
     options = store_options(request.store)
     return render(request, "seller/settings.html", {
+        "deadline_form": deadline_form or ShippingDeadlineForm(instance=request.store),
+        "digest_choices": DIGEST_CHOICES,
         "section": "settings",
         "rows": seller_alert_grid(request.store),
         "sms_ready": seller_can_receive_sms(request.user),
@@ -107,7 +122,37 @@ def notification_settings(request):
         "switches": [{"name": name, "label": label, "help": help_text, "enabled": getattr(options, name)}
                      for name, (label, help_text) in STORE_SWITCHES.items()],
         "options": options,
-    })
+    }, status=status)
+
+
+@require_POST
+@seller_required
+def shipping_deadline(request):
+    """Save the store's shipping deadline and business calendar (new orders use it)."""
+    form = ShippingDeadlineForm(request.POST, instance=request.store)
+    if not form.is_valid():
+        request.store.refresh_from_db()
+        return _settings_page(request, deadline_form=form, status=422)
+    form.save()
+    messages.success(request, "Shipping deadline saved. Orders ready to ship from now on use it.")
+    return redirect(reverse("seller:settings") + "#deadline")
+
+
+@require_POST
+@seller_required
+def digest_set(request):
+    """Take a seller alert on one channel as one message per order or one digest every N minutes."""
+    event, channel = request.POST.get("event", ""), request.POST.get("channel", "")
+    try:
+        seller_digest_set(store=request.store, event=event, channel=channel, minutes=request.POST.get("minutes"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        minutes = request.POST.get("minutes")
+        label = Channel(channel).label
+        messages.success(request, f"New orders by {label}: one digest every {minutes} minutes." if minutes != "0"
+                         else f"New orders by {label}: one message per order.")
+    return redirect(reverse("seller:settings") + "#alerts")
 
 
 @require_POST
