@@ -99,7 +99,7 @@ def _truthy(value) -> bool:
     return str(value).lower() in ("1", "true", "on", "yes")
 
 
-DIGEST_CHOICES = [(0, "Each order")] + [(m, f"Digest every {m} min") for m in DIGEST_MINUTES]
+DIGEST_CHOICES = [(0, "Each order")] + [(m, f"{m}-min digest") for m in DIGEST_MINUTES]
 
 
 @require_GET
