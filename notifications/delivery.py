@@ -272,7 +272,7 @@ def notification_resend(*, notification: Notification, actor=None) -> Notificati
     """
     with transaction.atomic():
         locked = Notification.objects.select_for_update().get(pk=notification.pk)
-        if locked.status in (S.QUEUED, S.SENDING, S.IN_DOUBT):
+        if locked.status in (S.QUEUED, S.SENDING, S.IN_DOUBT, S.HELD_FOR_DIGEST):
             raise ValidationError(f"Notification #{locked.pk} is still {locked.get_status_display().lower()}; "
                                   "wait for it to finish before resending.")
         who = getattr(actor, "get_username", lambda: str(actor or "system"))()

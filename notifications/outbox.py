@@ -329,8 +329,9 @@ def notification_enqueue(*, event: str, event_key: str, order=None, subject=None
 def notification_refresh_queued(*, order, event: str, change: dict | None = None) -> int:
     """Rebuild the context of this order's still-queued ``event`` rows from the database (a later
     step of the same transaction changed what they should say, e.g. the payment at checkout)."""
-    queued = list(Notification.objects.filter(order_id=order.pk, event=event, status=Notification.Status.QUEUED)
-                  .select_related("recipient"))
+    # A seller alert held for its digest is still waiting too: the digest must say what is true.
+    queued = list(Notification.objects.filter(order_id=order.pk, event=event, status__in=[
+        Notification.Status.QUEUED, Notification.Status.HELD_FOR_DIGEST]).select_related("recipient"))
     if not queued:
         return 0
     by_audience = {}

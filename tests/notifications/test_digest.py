@@ -71,6 +71,7 @@ def test_a_digest_of_7_orders_is_one_message_listing_7(shop, commit):
         assert order.number in digest.body and f"/seller/orders/{order.number}/" in digest.body
         assert f"/seller/orders/{order.number}/" in html
     assert digest.body.count("£") >= 7  # each order with its total
+    assert digest.body.count("payment captured") == 7  # the card payment taken later in each checkout
     row = Notification.objects.get(event="order.placed_digest")
     assert row.status == S.SENT and row.recipient == seller and row.digested_rows.count() == 7
     assert not Notification.objects.filter(status=S.HELD_FOR_DIGEST).exists()
