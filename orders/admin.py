@@ -129,7 +129,7 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline, PaymentInline, ShipmentInline, OrderEventInline]
     readonly_fields = ("number", "status", "checkout_id", "store", "currency", "subtotal", "shipping_total",
                        "tax_total", "total", "is_backordered", "backorder_expected", "hold_reason", "cancel_reason",
-                       "placed_at", "updated_at", "status_link")
+                       "placed_at", "updated_at", "status_link", "ship_by", "sla_step", "sla_due_at")
     fieldsets = (
         (None, {"fields": ("number", "status", "store", "customer", "email", "phone", "sms_opt_in", "checkout_id",
                            "status_link")}),
@@ -138,6 +138,7 @@ class OrderAdmin(admin.ModelAdmin):
                                  "shipping_postcode", "shipping_country", "shipping_method", "estimated_delivery")}),
         ("Flags", {"fields": ("is_backordered", "backorder_expected", "hold_reason", "cancel_reason",
                               "customer_note")}),
+        ("Shipping deadline (orders.sla)", {"fields": ("ship_by", "sla_step", "sla_due_at")}),
         ("Times", {"fields": ("placed_at", "updated_at")}),
     )
     actions = [
