@@ -1,6 +1,7 @@
 """Forms for the seller's order actions, return handling and branding."""
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Store
 from notify_site.text import validate_single_line
@@ -123,7 +124,7 @@ class ProductUpdateForm(forms.Form):
     note = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"placeholder": "What changed, in a sentence"}))
 
 
-WEEKDAYS = [("1", "Mon"), ("2", "Tue"), ("3", "Wed"), ("4", "Thu"), ("5", "Fri"), ("6", "Sat"), ("7", "Sun")]
+WEEKDAYS = [(str(n), _(name)) for n, name in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), start=1)]
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
@@ -131,17 +132,17 @@ class ShippingDeadlineForm(PlainLabels, forms.ModelForm):
     """The store's shipping deadline and business calendar (orders.sla explains how hours count)."""
 
     working_days = forms.MultipleChoiceField(choices=WEEKDAYS, widget=forms.CheckboxSelectMultiple,
-                                             error_messages={"required": "Choose at least one day you ship on."})
+                                             error_messages={"required": _("Choose at least one day you ship on.")})
 
     class Meta:
         model = Store
         fields = ["sla_ship_within_hours", "sla_escalate_after_hours", "working_days", "opens_at", "closes_at",
                   "country", "time_zone", "closed_dates"]
-        labels = {"sla_ship_within_hours": "Ship within (business hours)",
-                  "sla_escalate_after_hours": "Tell platform staff after (more business hours)",
-                  "opens_at": "Shipping day starts", "closes_at": "Shipping day ends",
-                  "country": "Country (public holidays)", "time_zone": "Time zone",
-                  "closed_dates": "Extra closure days"}
+        labels = {"sla_ship_within_hours": _("Ship within (business hours)"),
+                  "sla_escalate_after_hours": _("Tell platform staff after (more business hours)"),
+                  "opens_at": _("Shipping day starts"), "closes_at": _("Shipping day ends"),
+                  "country": _("Country (public holidays)"), "time_zone": _("Time zone"),
+                  "closed_dates": _("Extra closure days")}
         widgets = {"opens_at": TIME_INPUT, "closes_at": TIME_INPUT,
                    "closed_dates": forms.Textarea(attrs={"rows": 2, "placeholder": "2030-12-24\n2030-12-31"}),
                    "country": forms.TextInput(attrs={"maxlength": 2, "size": 3, "autocapitalize": "characters"})}
@@ -159,7 +160,7 @@ class ShippingDeadlineForm(PlainLabels, forms.ModelForm):
 
         code = (self.cleaned_data["country"] or "").strip().upper()
         if code not in holidays.list_supported_countries():
-            raise forms.ValidationError("Use a two-letter country code such as GB, US, DE or FR.")
+            raise forms.ValidationError(_("Use a two-letter country code such as GB, US, DE or FR."))
         return code
 
     def clean_time_zone(self):
@@ -167,7 +168,7 @@ class ShippingDeadlineForm(PlainLabels, forms.ModelForm):
 
         name = (self.cleaned_data["time_zone"] or "").strip()
         if name not in zoneinfo.available_timezones():
-            raise forms.ValidationError("Use a time zone name such as Europe/London or America/New_York.")
+            raise forms.ValidationError(_("Use a time zone name such as Europe/London or America/New_York."))
         return name
 
     def clean_closed_dates(self):
@@ -175,12 +176,12 @@ class ShippingDeadlineForm(PlainLabels, forms.ModelForm):
 
         dates, bad = parse_closed_dates(self.cleaned_data["closed_dates"])
         if bad:
-            raise forms.ValidationError(f"Not a date (YYYY-MM-DD): {', '.join(bad[:3])}.")
+            raise forms.ValidationError(_("Not a date (YYYY-MM-DD): %(dates)s.") % {"dates": ", ".join(bad[:3])})
         return "\n".join(d.isoformat() for d in sorted(dates))
 
     def clean(self):
         data = super().clean()
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens and closes and closes <= opens:
-            self.add_error("closes_at", "The shipping day must end after it starts.")
+            self.add_error("closes_at", _("The shipping day must end after it starts."))
         return data

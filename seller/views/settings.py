@@ -4,6 +4,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from notifications.events import DIGEST_MINUTES, EVENTS, MESSAGE_CHANNELS, Channel
@@ -99,7 +102,8 @@ def _truthy(value) -> bool:
     return str(value).lower() in ("1", "true", "on", "yes")
 
 
-DIGEST_CHOICES = [(0, "Each order")] + [(m, f"{m}-min digest") for m in DIGEST_MINUTES]
+DIGEST_CHOICES = [(0, gettext_lazy("Each order"))] + [
+    (m, format_lazy(gettext_lazy("{minutes}-min digest"), minutes=m)) for m in DIGEST_MINUTES]
 
 
 @require_GET
@@ -134,7 +138,7 @@ def shipping_deadline(request):
         request.store.refresh_from_db()
         return _settings_page(request, deadline_form=form, status=422)
     form.save()
-    messages.success(request, "Shipping deadline saved. Orders ready to ship from now on use it.")
+    messages.success(request, _("Shipping deadline saved. Orders ready to ship from now on use it."))
     return redirect(reverse("seller:settings") + "#deadline")
 
 
@@ -148,10 +152,11 @@ def digest_set(request):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        minutes = request.POST.get("minutes")
+        minutes = int(request.POST.get("minutes"))
         label = Channel(channel).label
-        messages.success(request, f"New orders by {label}: one digest every {minutes} minutes." if minutes != "0"
-                         else f"New orders by {label}: one message per order.")
+        messages.success(request, _("New orders by %(channel)s: one digest every %(minutes)d minutes.")
+                         % {"channel": label, "minutes": minutes} if minutes
+                         else _("New orders by %(channel)s: one message per order.") % {"channel": label})
     return redirect(reverse("seller:settings") + "#alerts")
 
 
