@@ -239,14 +239,14 @@ def _links(subject: Subject, audience: str) -> dict:
     return {
         "status": status,
         "dashboard": _reverse("seller:order_detail", order.number) if audience == Audience.SELLER
-        else _reverse("admin:orders_order_change", order.pk) if audience == Audience.STAFF and order.pk else "",
+        else _reverse("admin:orders_order_change", order.pk or 0) if audience == Audience.STAFF else "",
         "shop": _reverse("storefront:product_list") or settings.SITE_URL + "/",
         "pay": status + "#pay",
         "cancel": status + "#cancel",
         "returns": status + "#returns",
         "review": review,
         # Relative: where the in-app message opens (the customer's or the seller's order page).
-        "inbox": (_path("admin:orders_order_change", order.pk) if audience == Audience.STAFF and order.pk else
+        "inbox": (_path("admin:orders_order_change", order.pk or 0) if audience == Audience.STAFF else
                   _path("seller:order_detail" if audience == Audience.SELLER else "accounts:order_detail",
                         order.number)),
     }

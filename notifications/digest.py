@@ -129,7 +129,8 @@ def sample_digest_subject() -> DigestSubject:
     one = sample_context("order.placed", Audience.SELLER)
     items = []
     for number, total in (("NS-SAMP-LE42", "£41.49"), ("NS-SAMP-LE43", "£12.00"), ("NS-SAMP-LE44", "£89.90")):
-        ctx = dict(one, order=dict(one["order"], number=number, total=total))
+        link = one["links"]["dashboard"].replace(one["order"]["number"], number)
+        ctx = dict(one, order=dict(one["order"], number=number, total=total), links=dict(one["links"], dashboard=link))
         items.append(ctx)
     return DigestSubject(store=Store(name="Sample Store", slug="sample-store"), items=items,
                          ends_at=datetime.datetime(2025, 5, 12, 9, 45, tzinfo=datetime.UTC))
