@@ -6,7 +6,7 @@ The clock runs only while the store is open for shipping: on its working days
 (``Store.working_days``, ISO weekday digits, default ``12345`` = Monday–Friday), between
 ``Store.opens_at`` and ``Store.closes_at`` (default 08:00–20:00, twelve business hours a day), in
 the store's time zone (``Store.time_zone``), and never on a public holiday of the store's country
-(``Store.country``, from the ``holidays`` library) or an extra closure day (``Store.closed_dates``).
+(``Store.country``, e.g. ``GB-ENG`` or ``US``, from the ``holidays`` library) or an extra closure day (``Store.closed_dates``).
 "N business hours from a moment" is the first moment by which N hours of open time have passed;
 a moment outside open time starts counting at the next opening.
 
@@ -57,13 +57,29 @@ DEFAULT_TIME_ZONE = "Europe/London"
 MAX_DAYS_AHEAD = 800
 
 
-@functools.lru_cache(maxsize=256)
-def public_holidays(country: str, year: int) -> frozenset:
-    """The country's public holidays in ``year`` (an unknown country has none)."""
+def split_region(code: str) -> tuple[str, str | None]:
+    """"GB-ENG" -> ("GB", "ENG"); "US" -> ("US", None)."""
+    country, _, region = (code or "").strip().upper().partition("-")
+    return country, region or None
+
+
+def region_supported(code: str) -> bool:
     import holidays
 
+    country, region = split_region(code)
+    regions = holidays.list_supported_countries().get(country)
+    return regions is not None and (region is None or region in regions)
+
+
+@functools.lru_cache(maxsize=256)
+def public_holidays(code: str, year: int) -> frozenset:
+    """The public holidays of a country (or "country-region", e.g. GB-ENG) in ``year``; an unknown
+    code has none. A region matters: Easter Monday is a bank holiday in England, not in Scotland."""
+    import holidays
+
+    country, region = split_region(code)
     try:
-        return frozenset(holidays.country_holidays(country.upper(), years=year).keys())
+        return frozenset(holidays.country_holidays(country, subdiv=region, years=year).keys())
     except (NotImplementedError, KeyError, AttributeError):
         return frozenset()
 

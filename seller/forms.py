@@ -145,7 +145,7 @@ class ShippingDeadlineForm(PlainLabels, forms.ModelForm):
                   "closed_dates": _("Extra closure days")}
         widgets = {"opens_at": TIME_INPUT, "closes_at": TIME_INPUT,
                    "closed_dates": forms.Textarea(attrs={"rows": 2, "placeholder": "2030-12-24\n2030-12-31"}),
-                   "country": forms.TextInput(attrs={"maxlength": 2, "size": 3, "autocapitalize": "characters"})}
+                   "country": forms.TextInput(attrs={"maxlength": 10, "size": 7, "autocapitalize": "characters"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -156,11 +156,12 @@ class ShippingDeadlineForm(PlainLabels, forms.ModelForm):
         return "".join(sorted(set(self.cleaned_data["working_days"])))
 
     def clean_country(self):
-        import holidays
+        from orders.sla import region_supported
 
         code = (self.cleaned_data["country"] or "").strip().upper()
-        if code not in holidays.list_supported_countries():
-            raise forms.ValidationError(_("Use a two-letter country code such as GB, US, DE or FR."))
+        if not region_supported(code):
+            raise forms.ValidationError(_("Use a two-letter country code such as GB, US, DE or FR, or a country "
+                                          "and region such as GB-ENG or GB-SCT."))
         return code
 
     def clean_time_zone(self):

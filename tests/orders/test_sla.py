@@ -71,6 +71,21 @@ def test_a_public_holiday_of_the_stores_country_does_not_count():
     assert calendar(country="GB").add_business_hours(FRIDAY_4PM, 24) == TUESDAY_4PM
 
 
+def test_uk_good_friday_and_easter_monday_do_not_count_in_england():
+    good_friday = datetime.datetime(2030, 4, 19, 15, 0, tzinfo=UTC)  # 16:00 BST
+    # Friday and Monday are bank holidays in England: Tuesday and Wednesday 08:00–20:00 BST.
+    assert calendar().country == "GB-ENG"  # the default
+    assert calendar().add_business_hours(good_friday, 24) == datetime.datetime(2030, 4, 24, 19, 0, tzinfo=UTC)
+    # In Scotland Easter Monday is a working day: Monday and Tuesday.
+    assert calendar(country="GB-SCT").add_business_hours(good_friday, 24) == datetime.datetime(2030, 4, 23, 19, 0,
+                                                                                               tzinfo=UTC)
+
+
+def test_hours_are_real_hours_across_a_daylight_saving_change():
+    friday = datetime.datetime(2030, 3, 29, 16, 0, tzinfo=UTC)  # 16:00 GMT; clocks go forward on Sunday 31 March
+    assert calendar().add_business_hours(friday, 24) == datetime.datetime(2030, 4, 2, 15, 0, tzinfo=UTC)  # 16:00 BST
+
+
 def test_extra_closure_days_working_days_and_hours_are_the_stores_own():
     closed_monday = calendar(closed_dates="2030-01-21")
     assert closed_monday.add_business_hours(FRIDAY_4PM, 24) == TUESDAY_4PM + datetime.timedelta(days=1)

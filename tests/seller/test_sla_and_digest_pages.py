@@ -111,6 +111,9 @@ def test_the_shipping_deadline_form_saves_and_shows_field_errors(seller_client):
     assert (store.sla_ship_within_hours, store.working_days, store.country, store.time_zone) == (
         16, "123456", "US", "America/New_York")
     assert store.closed_dates == "2030-12-24\n2030-12-31" and store.closes_at == datetime.time(17)
+    assert seller_client.post(url, dict(good, country="gb-sct")).status_code == 302
+    store.refresh_from_db()
+    assert store.country == "GB-SCT"
     bad = seller_client.post(url, dict(good, country="XX", time_zone="Mars/Base", closes_at="08:00",
                                        closed_dates="soon", working_days=[]))
     body = bad.content.decode()
@@ -119,4 +122,4 @@ def test_the_shipping_deadline_form_saves_and_shows_field_errors(seller_client):
                     "at least one day"):
         assert message in body, message
     store.refresh_from_db()
-    assert store.country == "US"
+    assert store.country == "GB-SCT"
