@@ -23,8 +23,8 @@ class Store(models.Model):
     safety_stock_days = models.PositiveIntegerField(default=7, help_text="Days of sales kept as safety stock.")
     # Shipping deadline on the store's business calendar (orders.sla explains how hours count).
     country = models.CharField(max_length=10, default="GB-ENG",
-                               help_text="ISO country code, with a region where holidays differ (GB-ENG, GB-SCT, "
-                                         "US-CA…): its public holidays close the store.")
+                               help_text="Country, or country-region (GB-ENG, GB-SCT, US-CA): its public holidays "
+                                         "close the store.")
     time_zone = models.CharField(max_length=64, default="Europe/London")
     working_days = models.CharField(max_length=7, default="12345",
                                     help_text="The days the store ships, as ISO weekday digits: 1 = Monday … 7 = Sunday.")

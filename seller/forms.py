@@ -160,8 +160,8 @@ class ShippingDeadlineForm(PlainLabels, forms.ModelForm):
 
         code = (self.cleaned_data["country"] or "").strip().upper()
         if not region_supported(code):
-            raise forms.ValidationError(_("Use a two-letter country code such as GB, US, DE or FR, or a country "
-                                          "and region such as GB-ENG or GB-SCT."))
+            raise forms.ValidationError(_("Unknown code: use a country such as GB, US or DE, or a region such as "
+                                          "GB-ENG."))
         return code
 
     def clean_time_zone(self):

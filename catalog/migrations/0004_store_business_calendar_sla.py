@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='store',
             name='country',
-            field=models.CharField(default='GB-ENG', help_text='ISO country code, with a region where holidays differ (GB-ENG, GB-SCT, US-CA…): its public holidays close the store.', max_length=10),
+            field=models.CharField(default='GB-ENG', help_text='Country, or country-region (GB-ENG, GB-SCT, US-CA): its public holidays close the store.', max_length=10),
         ),
         migrations.AddField(
             model_name='store',
