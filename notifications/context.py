@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.dateformat import format as date_format
 
 from orders import links
+from orders.payments.hosted import card_is_hosted
 from orders.models import Order, OrderLine, Payment, ReturnRequest, Shipment, TrackingEvent
 
 from .events import Audience, get_event
@@ -238,7 +239,9 @@ def _links(subject: Subject, audience: str) -> dict:
         "status": status,
         "dashboard": _reverse("seller:order_detail", order.number) if audience == Audience.SELLER else "",
         "shop": _reverse("storefront:product_list") or settings.SITE_URL + "/",
-        "pay": status + "#pay",
+        # With Stripe Checkout, the "pay for this order" page (it opens a fresh payment page);
+        # otherwise the status page's pay form, where the card is typed.
+        "pay": settings.SITE_URL + links.pay_path(order) if card_is_hosted() else status + "#pay",
         "cancel": status + "#cancel",
         "returns": status + "#returns",
         "review": review,

@@ -156,7 +156,7 @@ class Payment(models.Model):
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0,
                                           help_text="Given back so far (returns, cancellation)")
     card_last4 = models.CharField(max_length=4, blank=True)
-    reference = models.CharField(max_length=64, blank=True, help_text="Gateway reference")
+    reference = models.CharField(max_length=255, blank=True, help_text="Gateway reference")
     failure_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

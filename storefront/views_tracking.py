@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage, is_ratelimited
 
-from accounts.dashboard import actions
+from accounts.dashboard import actions, pay_now
 from accounts.dashboard.status_page import StatusRef, live_response, page_response, status_fingerprint
 from notify_site.client_ip import client_ip
 from orders.links import BadStatusLink, order_number_from_token, status_path
@@ -132,4 +132,19 @@ def order_status_token(request, token):
         return handler(request, ref, actor=GUEST_ACTOR, template=STATUS_TEMPLATE, refetch=lambda: _guest_ref(token))
     if request.GET.get("live"):
         return live_response(request, ref)
+    if request.GET.get("checkout"):  # back from Stripe Checkout: only its webhook says paid
+        return page_response(request, ref, template=STATUS_TEMPLATE, checkout_return=True)
     return page_response(request, ref, template=STATUS_TEMPLATE)
+
+
+@require_http_methods(["GET", "POST"])
+def order_pay_token(request, token):
+    """The "pay for this order" page of the signed link (Stripe Checkout's cancel URL, the messages' pay link)."""
+    try:
+        ref = _guest_ref(token)
+    except LinkRefused as refused:
+        return render(request, "accounts/order_link_invalid.html",
+                      {"reason": refused.reason, "form": TrackForm()}, status=refused.status)
+    page = reverse("storefront:order_status_token", args=[token])
+    return pay_now.pay_now(request, pay_now.load_order(ref.fp["id"]), status_url=page,
+                           pay_url=reverse("storefront:order_pay_token", args=[token]))

@@ -64,6 +64,13 @@ def pay(request, ref: StatusRef, *, actor, template: str, refetch):
                        open_form="pay", pay_form=form)
     order = Order.objects.get(pk=ref.fp["id"])
     method = form.cleaned_data["payment_method"]
+    if form.hosted and method == Payment.Method.CARD:  # Stripe Checkout: off to its payment page
+        from .pay_now import start
+
+        response, error, _status = start(request, order)
+        if response is not None:
+            return response
+        return respond(request, refetch(), template=template, refetch=refetch, error=error, open_form="pay")
     try:
         result = checkout_retry_payment(orders=[order], payment_method=method,
                                         card_number=form.cleaned_data["card_number"])
