@@ -50,6 +50,8 @@ CHANGE_KEYS = {
     "order.delayed": ("old_eta", "new_eta", "reason"),
     "order.cancelled": ("cancelled_by", "reason"),
     "order.refunded": ("note", "amount"),  # amount: set for a partial refund
+    "order.customer_question": ("message", "author"),
+    "order.seller_message": ("message", "author", "reply"),  # reply: True when it answers a question
 }
 RETURN_CHANGE_KEYS = ("note",)
 
@@ -464,6 +466,10 @@ def sample_subject(event_code: str) -> Subject:
         "note": "All items checked", "expected": day(today + datetime.timedelta(10)),
         "items": [_line(lines[0], "GBP")], "review_invite": True, "old_eta": day(today + datetime.timedelta(3)),
         "new_eta": day(today + datetime.timedelta(5)), "cancelled_by": "you",
+        "message": ("Could you gift-wrap the shirt? It is a birthday present." if event_code == "order.customer_question"
+                    else "Of course: it will go out gift-wrapped tomorrow."),
+        "author": "Ada Lovelace" if event_code == "order.customer_question" else "Sam at Sample Store",
+        "reply": True,
     }
     return Subject(
         order=order, lines=lines, payment=payment,

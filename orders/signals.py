@@ -28,3 +28,5 @@ order_payment_reminder = Signal()
 # payment, order, amount (Decimal refunded now), full (bool), event  (a refund that did not move the
 # order to refunded: partial, or an order whose status cannot become refunded)
 payment_refunded = Signal()
+# message (OrderMessage), order: a customer's question or a seller's message about an order
+order_message_posted = Signal()

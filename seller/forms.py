@@ -1,6 +1,7 @@
 """Forms for the seller's order actions, return handling and branding."""
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Store
 from notify_site.text import validate_single_line
@@ -121,3 +122,14 @@ class ProductUpdateForm(forms.Form):
     kind = forms.ChoiceField(choices=[("version", "New version"), ("material", "New material"),
                                       ("design", "New design"), ("other", "Other change")])
     note = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"placeholder": "What changed, in a sentence"}))
+
+
+class OrderMessageForm(PlainLabels, forms.Form):
+    """A message about an order (the customer's question or the seller's message): plain text, no files."""
+
+    body = forms.CharField(
+        max_length=2000, min_length=2, label=_("Your message"), strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        error_messages={"required": _("Write your message first."),
+                        "min_length": _("Write your message first."),
+                        "max_length": _("Keep it under %(limit_value)d characters.")})

@@ -95,7 +95,7 @@ def track(request):
 def guest_urls(token: str) -> dict:
     page = reverse("storefront:order_status_token", args=[token])
     return {"page": page, "live": page + "?live=1", "cancel": page, "return": page, "pay": page, "feedback": page,
-            "back": reverse("storefront:track")}
+            "ask": page, "back": reverse("storefront:track")}
 
 
 class LinkRefused(Exception):
@@ -125,6 +125,8 @@ def order_status_token(request, token):
                       {"reason": refused.reason, "form": TrackForm()}, status=refused.status)
     if request.method == "POST":
         action = request.POST.get("action")
+        if action == "ask":  # a guest: the question is signed by the link, no account
+            return actions.ask(request, ref, user=None, template=STATUS_TEMPLATE, refetch=lambda: _guest_ref(token))
         handler = {"cancel": actions.cancel, "return": actions.request_return, "pay": actions.pay,
                    "feedback": actions.feedback}.get(action)
         if handler is None:

@@ -72,6 +72,7 @@ def customer_urls(number: str, user) -> dict:
         "return": reverse("accounts:order_return", args=[number]),
         "pay": reverse("accounts:order_pay", args=[number]),
         "feedback": reverse("accounts:order_feedback", args=[number]),
+        "ask": reverse("accounts:order_ask", args=[number]),
         "back": reverse("accounts:dashboard"),
     }
 
@@ -153,6 +154,14 @@ def order_feedback(request, number):
     ref = _customer_ref(request, number)
     return actions.feedback(request, ref, actor=request.user, template=STATUS_TEMPLATE,
                             refetch=lambda: _customer_ref(request, number))
+
+
+@require_POST
+@login_required
+def order_ask(request, number):
+    ref = _customer_ref(request, number)
+    return actions.ask(request, ref, user=request.user, template=STATUS_TEMPLATE,
+                       refetch=lambda: _customer_ref(request, number))
 
 
 # --- inbox --------------------------------------------------------------------------------

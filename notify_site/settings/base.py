@@ -301,6 +301,11 @@ STRIPE_CHECKOUT_EXPIRES_MINUTES = env.int("STRIPE_CHECKOUT_EXPIRES_MINUTES", def
 # "Pay now" (a fresh Checkout Session) per order and per client address (django-ratelimit rates).
 PAY_NOW_RATE_PER_ORDER = env("PAY_NOW_RATE_PER_ORDER", default="10/h")
 PAY_NOW_RATE_PER_IP = env("PAY_NOW_RATE_PER_IP", default="30/h")
+# Talking about an order (orders.conversation): customer questions per order and per client
+# address, seller messages per seller.
+ORDER_QUESTION_RATE_PER_ORDER = env("ORDER_QUESTION_RATE_PER_ORDER", default="5/h")
+ORDER_QUESTION_RATE_PER_IP = env("ORDER_QUESTION_RATE_PER_IP", default="20/h")
+SELLER_MESSAGE_RATE = env("SELLER_MESSAGE_RATE", default="60/h")
 
 # --- Carrier tracking (orders.carriers) ---------------------------------------------------
 # Webhooks: POST /webhooks/carriers/easypost/ and /webhooks/carriers/aftership/ (secrets above).
