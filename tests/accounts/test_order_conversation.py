@@ -246,3 +246,23 @@ def test_the_question_alert_is_on_the_sellers_settings_page(shop):
     seller_client.force_login(shop[1])
     page = seller_client.get(reverse("seller:settings")).content.decode()
     assert "Question from a customer" in page
+
+
+def test_status_page_with_a_thread_in_a_known_number_of_queries(client, shop, guest_order,
+                                                                django_assert_num_queries):
+    for i in range(3):
+        order_question_ask(order=guest_order, body=f"Question {i}")
+        order_seller_message_send(order=guest_order, body=f"Answer {i}", seller=shop[1])
+    from accounts.dashboard.status_page import local_cache
+    cache.clear()
+    local_cache.clear()
+    url = status_path(guest_order)
+    # The fingerprint, the snapshot's reads of the order and what hangs off it, and ONE for the
+    # whole thread (however long it is: see the test above).
+    with django_assert_num_queries(QUERIES_FIRST_RENDER):
+        assert client.get(url).status_code == 200
+    with django_assert_num_queries(1):  # cached: the fingerprint only
+        assert "Answer 2" in client.get(url).content.decode()
+
+
+QUERIES_FIRST_RENDER = 9

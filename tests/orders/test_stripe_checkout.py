@@ -344,3 +344,23 @@ def test_test_keys_keep_the_server_side_confirm_unless_checkout_is_on(settings):
     settings.STRIPE_SECRET_KEY = "sk_live_51Notify"
     assert StripeGateway().hosted is True
     assert time.time() == NOW
+
+
+def test_a_checkout_across_two_shops_offers_one_pay_button_per_order(client, shop, commit):
+    other = ProductFactory(store=StoreFactory(name="Wool Mill"), name="Socks", price=Decimal("6.00"), stock_on_hand=5)
+    client.post(reverse("storefront:cart_add", args=[shop[1].pk]), {"quantity": 1})
+    client.post(reverse("storefront:cart_add", args=[other.pk]), {"quantity": 1})
+    with responses.RequestsMock() as rsps:  # nothing is opened until the customer picks an order to pay
+        with commit():
+            response = client.post(reverse("storefront:checkout"), FORM)
+        assert len(rsps.calls) == 0
+    orders = list(Order.objects.order_by("store__name"))
+    assert response.status_code == 302 and "/checkout/placed/" in response["Location"]
+    page = client.get(response["Location"]).content.decode()
+    assert page.count('data-testid="pay-on-stripe"') == 2
+    assert all(pay_path(o) in page for o in orders)
+    with responses.RequestsMock() as rsps:
+        rsps.post(f"{API}/checkout/sessions", json=session("cs_live_Shop1"))
+        paid = client.post(pay_path(orders[0]))
+        assert sent_params(rsps.calls[0])["metadata[order_number]"] == orders[0].number
+    assert paid.status_code == 302 and paid["Location"].startswith(CHECKOUT_URL)
