@@ -461,7 +461,7 @@ def sample_subject(event_code: str) -> Subject:
                        rejection_reason="Worn items cannot be returned",
                        return_address="Sample Store Returns, 2 Dock Road, Bristol BS1 4AA")
     change = {
-        "placed_by": "Ada Lovelace (customer)", "amount": "£41.49", "method": "Card (test gateway)",
+        "placed_by": "Ada Lovelace (customer)", "amount": "£41.49", "method": "Card",
         "reason": "Card declined by the issuer" if event_code == "order.payment_failed" else "Weather delays",
         "note": "All items checked", "expected": day(today + datetime.timedelta(10)),
         "items": [_line(lines[0], "GBP")], "review_invite": True, "old_eta": day(today + datetime.timedelta(3)),

@@ -138,7 +138,7 @@ class OrderLine(models.Model):
 
 class Payment(models.Model):
     class Method(models.TextChoices):
-        CARD = "card", "Card (test gateway)"
+        CARD = "card", "Card"
         COD = "cod", "Cash on delivery"
         MANUAL = "manual", "Received by the store"
 
