@@ -156,7 +156,15 @@ def _session_expired(log, payment, obj):
 
 
 def _succeeded(log, payment, obj):
-    if payment.status not in (Payment.Status.PENDING, Payment.Status.FAILED):
+    if payment.status == Payment.Status.FAILED:
+        # Money for an attempt we had already marked failed: a failed attempt stays failed, the
+        # money is a payment row of its own (once: a second event for it finds that row).
+        payment = (Payment.objects.select_for_update().filter(order_id=payment.order_id, reference=obj["id"])
+                   .exclude(pk=payment.pk).first()
+                   or Payment.objects.create(order=payment.order, method=payment.method, amount=payment.amount,
+                                             reference=obj["id"]))
+        log.payment = payment
+    if payment.status != Payment.Status.PENDING:
         log.outcome, log.detail = O.UNCHANGED, f"Payment already {payment.status}"
         return
     payment_set_status(payment=payment, to=Payment.Status.CAPTURED, actor=ACTOR, reference=obj["id"])
@@ -173,6 +181,11 @@ def _succeeded(log, payment, obj):
 def _failed(log, payment, obj):
     if payment.status != Payment.Status.PENDING:
         log.outcome, log.detail = O.UNCHANGED, f"Payment already {payment.status}"
+        return
+    if obj.get("object") == "payment_intent" and payment.reference.startswith("cs_"):
+        # A card declined on Stripe Checkout's page: the customer is still there and can try another
+        # card; the session's own events (completed / expired) decide.
+        log.outcome, log.detail = O.UNCHANGED, "Declined on the Checkout page; the customer can try again there"
         return
     error = obj.get("last_payment_error") or {}
     reason = (error.get("message") if isinstance(error, dict) else "") or (

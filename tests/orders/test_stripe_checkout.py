@@ -364,3 +364,38 @@ def test_a_checkout_across_two_shops_offers_one_pay_button_per_order(client, sho
         paid = client.post(pay_path(orders[0]))
         assert sent_params(rsps.calls[0])["metadata[order_number]"] == orders[0].number
     assert paid.status_code == 302 and paid["Location"].startswith(CHECKOUT_URL)
+
+
+def test_a_card_declined_on_the_checkout_page_leaves_the_customer_there_to_try_again(client, checked_out, commit):
+    order, _, _ = checked_out
+    payment = order.payments.get()
+    meta = {"order_number": order.number, "payment_id": str(payment.pk)}
+    declined = payment_intent("pi_3Live9", status="requires_payment_method",
+                              error={"message": "Your card was declined."}) | {"metadata": meta}
+    with commit():
+        assert post(client, event("payment_intent.payment_failed", declined)).json()["outcome"] == "unchanged"
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING and not emails_to("guest@example.com", "order.payment_failed")
+    with commit():
+        post(client, event("checkout.session.completed", session(
+            "cs_live_First", order=order, payment=payment, status="complete", payment_status="paid", pi="pi_3Live9")))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PROCESSING
+
+
+def test_money_for_an_attempt_already_failed_is_a_payment_of_its_own_once(client, checked_out, commit):
+    order, _, _ = checked_out
+    payment = order.payments.get()
+    meta = {"order_number": order.number, "payment_id": str(payment.pk)}
+    with commit():
+        post(client, event("checkout.session.async_payment_failed", session(
+            "cs_live_First", order=order, payment=payment, status="complete", pi="pi_3LiveA")))
+    succeeded = payment_intent("pi_3LiveA") | {"metadata": meta}
+    with commit():
+        assert post(client, event("payment_intent.succeeded", succeeded)).json()["outcome"] == "processed"
+        assert post(client, event("payment_intent.succeeded", succeeded)).json()["outcome"] == "unchanged"
+    assert list(order.payments.order_by("pk").values_list("status", "reference")) == [
+        ("failed", "cs_live_First"), ("captured", "pi_3LiveA")]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PROCESSING
+    assert len(emails_to("guest@example.com", "order.processing")) == 1
