@@ -32,6 +32,7 @@ urlpatterns = [
     path("orders/<str:number>/return/", dashboard.order_return, name="order_return"),
     path("orders/<str:number>/pay/", dashboard.order_pay, name="order_pay"),
     path("orders/<str:number>/feedback/", dashboard.order_feedback, name="order_feedback"),
+    path("orders/<str:number>/ask/", dashboard.order_ask, name="order_ask"),
     path("preferences/", dashboard.preferences, name="preferences"),
     path("preferences/toggle/", dashboard.preference_toggle, name="preference_toggle"),
     path("inbox/", dashboard.inbox, name="inbox"),

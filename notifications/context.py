@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.dateformat import format as date_format
 
 from orders import links
+from orders.payments.hosted import card_is_hosted
 from orders.models import Order, OrderLine, Payment, ReturnRequest, Shipment, TrackingEvent
 
 from .events import Audience, get_event
@@ -51,6 +52,8 @@ CHANGE_KEYS = {
     "order.refunded": ("note", "amount"),  # amount: set for a partial refund
     "order.sla_breached": ("ship_by", "sla_hours", "escalate_hours"),
     "order.sla_escalated": ("ship_by", "sla_hours", "escalate_hours"),
+    "order.customer_question": ("message", "author"),
+    "order.seller_message": ("message", "author", "reply"),  # reply: True when it answers a question
 }
 RETURN_CHANGE_KEYS = ("note",)
 
@@ -241,7 +244,9 @@ def _links(subject: Subject, audience: str) -> dict:
         "dashboard": _reverse("seller:order_detail", order.number) if audience == Audience.SELLER
         else _reverse("admin:orders_order_change", order.pk or 0) if audience == Audience.STAFF else "",
         "shop": _reverse("storefront:product_list") or settings.SITE_URL + "/",
-        "pay": status + "#pay",
+        # With Stripe Checkout, the "pay for this order" page (it opens a fresh payment page);
+        # otherwise the status page's pay form, where the card is typed.
+        "pay": settings.SITE_URL + links.pay_path(order) if card_is_hosted() else status + "#pay",
         "cancel": status + "#cancel",
         "returns": status + "#returns",
         "review": review,
@@ -460,12 +465,16 @@ def sample_subject(event_code: str) -> Subject:
                        rejection_reason="Worn items cannot be returned",
                        return_address="Sample Store Returns, 2 Dock Road, Bristol BS1 4AA")
     change = {
-        "placed_by": "Ada Lovelace (customer)", "amount": "£41.49", "method": "Card (test gateway)",
+        "placed_by": "Ada Lovelace (customer)", "amount": "£41.49", "method": "Card",
         "reason": "Card declined by the issuer" if event_code == "order.payment_failed" else "Weather delays",
         "note": "All items checked", "expected": day(today + datetime.timedelta(10)),
         "items": [_line(lines[0], "GBP")], "review_invite": True, "old_eta": day(today + datetime.timedelta(3)),
         "new_eta": day(today + datetime.timedelta(5)), "cancelled_by": "you",
         "ship_by": "13 May 2025, 16:00 BST", "sla_hours": 24, "escalate_hours": 8,
+        "message": ("Could you gift-wrap the shirt? It is a birthday present." if event_code == "order.customer_question"
+                    else "Of course: it will go out gift-wrapped tomorrow."),
+        "author": "Ada Lovelace" if event_code == "order.customer_question" else "Sam at Sample Store",
+        "reply": True,
     }
     return Subject(
         order=order, lines=lines, payment=payment,

@@ -167,6 +167,12 @@ EVENTS: dict[str, EventDef] = {
                  must_carry="who cancelled, reason, refund amount, method and timeframe"),
         EventDef("order.refunded", "Order refunded", T, (E, I),
                  must_carry="amount, method, when it arrives"),
+        # Talking about an order (issue 15 item 5): the customer asks from the status page; the
+        # seller's reply or own message reaches the customer on their channels.
+        EventDef("order.customer_question", "Question from a customer", T, (), SELLER_CHANNELS,
+                 must_carry="seller: order number, who asks, the question, link to reply in the dashboard"),
+        EventDef("order.seller_message", "Message from the shop", T, (E, S, I),
+                 must_carry="the shop's message, order number, link to the order page to answer"),
         EventDef("return.requested", "Return requested", T, (E, I), SELLER_CHANNELS,
                  must_carry="return number, items, next step, refund amount"),
         EventDef("return.approved", "Return approved", T, (E, I),

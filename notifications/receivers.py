@@ -255,3 +255,22 @@ def _connect_anymail():
 
 
 _connect_anymail()
+
+
+@receiver(signals.order_message_posted, dispatch_uid="notifications.order_message_posted")
+def on_order_message_posted(sender, message, order, **kwargs):
+    """A customer's question alerts the store's sellers; a seller's message goes to the customer."""
+    from orders.models import OrderMessage
+
+    if message.author_kind == OrderMessage.Author.CUSTOMER:
+        notification_enqueue(event="order.customer_question", event_key=f"order.customer_question:om{message.pk}",
+                             order=order, change={"message": message.body, "author": message.author_name},
+                             audiences=(Audience.SELLER,))
+        return
+    # A reply when the last message before it was the customer's.
+    previous = (OrderMessage.objects.filter(order_id=order.pk, id__lt=message.pk).order_by("-id")
+                .values_list("author_kind", flat=True).first())
+    notification_enqueue(event="order.seller_message", event_key=f"order.seller_message:om{message.pk}",
+                         order=order, change={"message": message.body, "author": order.store.name,
+                                              "reply": previous == OrderMessage.Author.CUSTOMER},
+                         audiences=(Audience.CUSTOMER,))

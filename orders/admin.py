@@ -50,6 +50,14 @@ class ShipmentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class OrderMessageInline(ReadOnlyInline):
+    model = m.OrderMessage
+    verbose_name_plural = "Conversation"
+    fields = ("created_at", "author_kind", "author_name", "body")
+    readonly_fields = fields
+    show_change_link = False
+
+
 class OrderEventInline(ReadOnlyInline):
     model = m.OrderEvent
     verbose_name_plural = "Timeline"
@@ -126,7 +134,7 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "placed_at"
     raw_id_fields = ("customer",)
     autocomplete_fields = ("store",)
-    inlines = [OrderLineInline, PaymentInline, ShipmentInline, OrderEventInline]
+    inlines = [OrderLineInline, PaymentInline, ShipmentInline, OrderMessageInline, OrderEventInline]
     readonly_fields = ("number", "status", "checkout_id", "store", "currency", "subtotal", "shipping_total",
                        "tax_total", "total", "is_backordered", "backorder_expected", "hold_reason", "cancel_reason",
                        "placed_at", "updated_at", "status_link", "ship_by", "sla_step", "sla_due_at")
@@ -320,3 +328,13 @@ class AggregatorTrackerAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "provider", "tracker_id", "status", "shipment", "last_polled_at")
     list_filter = ("provider", "status")
     search_fields = ("tracker_id", "shipment__tracking_number")
+
+
+@admin.register(m.OrderMessage)
+class OrderMessageAdmin(ReadOnlyAdmin):
+    """The conversations about orders (written only from the status page and the seller's order page)."""
+    list_display = ("created_at", "order", "author_kind", "author_name", "body")
+    list_filter = ("author_kind", "created_at")
+    search_fields = ("order__number", "author_name", "body")
+    list_select_related = ("order",)
+    raw_id_fields = ("order", "author")

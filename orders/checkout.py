@@ -200,6 +200,7 @@ class CheckoutResult:
     orders: list[Order]
     payment_ok: bool
     error: str = ""
+    hosted: bool = False  # the card is paid on the gateway's hosted page (orders.payments.hosted)
 
     @property
     def checkout_id(self):
@@ -251,10 +252,10 @@ def _clean_items(items: dict) -> dict[int, int]:
     return cleaned
 
 
-def _card(payment_method: str, card_number: str) -> str:
+def _card(payment_method: str, card_number: str, *, hosted: bool = False) -> str:
     if payment_method not in (Payment.Method.CARD, Payment.Method.COD):
         raise CheckoutError("Choose a payment method.")
-    if payment_method != Payment.Method.CARD:
+    if payment_method != Payment.Method.CARD or hosted:  # hosted: the card is typed on the gateway's page
         return ""
     try:
         return card_digits(card_number)
@@ -320,11 +321,13 @@ def checkout_place(*, customer, email: str, items: dict[int, int], address: dict
         raise CheckoutError("Enter a mobile number to get order updates by SMS.")
     if shipping_method not in Order.ShippingMethod.values:
         raise CheckoutError("Choose a shipping method.")
-    digits = _card(payment_method, card_number)
+    gateway = get_gateway() if payment_method == Payment.Method.CARD else None
+    hosted = bool(getattr(gateway, "hosted", False))
+    digits = _card(payment_method, card_number, hosted=hosted)
     items = _clean_items(items)
     customer = customer if customer is not None and getattr(customer, "is_authenticated", False) else None
     actor = customer or "guest"
-    gateway = get_gateway() if digits else None
+    gateway = gateway if digits else None
     checkout_id = uuid.uuid4()
     today = timezone.localdate()
     errors: list[str] = []
@@ -397,15 +400,18 @@ def checkout_place(*, customer, email: str, items: dict[int, int], address: dict
                                              granted=True, source="checkout", ip_address=ip or None)
 
             for order in orders:
+                # Hosted: a pending card payment; the view opens the payment page (orders.payments.hosted).
                 result = _record_payment(order=order, payment_method=payment_method, digits=digits,
-                                         result=charges[order.number])
+                                         result=charges[order.number] or (ChargeResult(status="pending")
+                                                                          if hosted else None))
                 if result.status == Payment.Status.FAILED:
                     errors.append(result.error or "Payment failed")
     except Exception:
         _refund_charges(gateway, charges, amounts, currency)
         raise
 
-    return CheckoutResult(orders=orders, payment_ok=not errors, error=errors[0] if errors else "")
+    return CheckoutResult(orders=orders, payment_ok=not errors, error=errors[0] if errors else "",
+                          hosted=hosted)
 
 
 def orders_awaiting_payment(orders) -> list[Order]:
@@ -425,6 +431,8 @@ def checkout_retry_payment(*, orders, payment_method: str, card_number: str = ""
     Each attempt is a new Payment row, so the failed one stays in the history. The card is
     charged before the transaction; a charge for an order that was paid meanwhile is refunded.
     """
+    if payment_method == Payment.Method.CARD and getattr(get_gateway(), "hosted", False):
+        raise CheckoutError("Card payments are made on the secure payment page: use “Pay now”.")
     digits = _card(payment_method, card_number)
     gateway = get_gateway() if digits else None
     pks = [o.pk for o in orders]

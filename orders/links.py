@@ -15,6 +15,11 @@ def status_path(order) -> str:
     return reverse("storefront:order_status_token", args=[status_token(order)])
 
 
+def pay_path(order) -> str:
+    """The order's "pay for this order" page under the same signed link (guests and customers alike)."""
+    return reverse("storefront:order_pay_token", args=[status_token(order)])
+
+
 def status_url(order) -> str:
     return settings.SITE_URL + status_path(order)
 

@@ -156,7 +156,7 @@ class OrderLine(models.Model):
 
 class Payment(models.Model):
     class Method(models.TextChoices):
-        CARD = "card", "Card (test gateway)"
+        CARD = "card", "Card"
         COD = "cod", "Cash on delivery"
         MANUAL = "manual", "Received by the store"
 
@@ -174,7 +174,7 @@ class Payment(models.Model):
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0,
                                           help_text="Given back so far (returns, cancellation)")
     card_last4 = models.CharField(max_length=4, blank=True)
-    reference = models.CharField(max_length=64, blank=True, help_text="Gateway reference")
+    reference = models.CharField(max_length=255, blank=True, help_text="Gateway reference")
     failure_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -424,3 +424,31 @@ class AggregatorTracker(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.tracker_id or self.status}"
+
+
+class OrderMessage(models.Model):
+    """One message of the conversation about an order: a customer's question or the seller's message.
+
+    Plain text only (no attachments, no HTML: shown escaped), written by orders.conversation.
+    """
+
+    class Author(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        SELLER = "seller", "Seller"
+
+    MAX_LENGTH = 2000
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="messages")
+    author_kind = models.CharField(max_length=8, choices=Author.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+", help_text="Empty for a guest (signed link)")
+    author_name = models.CharField(max_length=120, help_text="As shown in the thread")
+    body = models.TextField(max_length=MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"], name="order_message_thread")]
+
+    def __str__(self):
+        return f"{self.order.number} {self.author_kind} {self.created_at:%Y-%m-%d %H:%M}"

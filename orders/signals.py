@@ -30,3 +30,5 @@ order_payment_reminder = Signal()
 payment_refunded = Signal()
 # order, step (orders.sla: 1 = sellers alerted, 2 = escalated to staff), event (OrderEvent), ship_by
 order_sla_missed = Signal()
+# message (OrderMessage), order: a customer's question or a seller's message about an order
+order_message_posted = Signal()

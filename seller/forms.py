@@ -186,3 +186,14 @@ class ShippingDeadlineForm(PlainLabels, forms.ModelForm):
         if opens and closes and closes <= opens:
             self.add_error("closes_at", _("The shipping day must end after it starts."))
         return data
+
+
+class OrderMessageForm(PlainLabels, forms.Form):
+    """A message about an order (the customer's question or the seller's message): plain text, no files."""
+
+    body = forms.CharField(
+        max_length=2000, min_length=2, label=_("Your message"), strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        error_messages={"required": _("Write your message first."),
+                        "min_length": _("Write your message first."),
+                        "max_length": _("Keep it under %(limit_value)d characters.")})

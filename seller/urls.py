@@ -1,12 +1,13 @@
 from django.urls import path
 
-from .views import actions, api_keys, inbox, inventory, orders, settings, webhooks
+from .views import actions, api_keys, conversation, inbox, inventory, orders, settings, webhooks
 
 app_name = "seller"
 urlpatterns = [
     path("", orders.order_list, name="orders"),
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),
     path("orders/<str:number>/action/<slug:action>/", actions.order_action, name="order_action"),
+    path("orders/<str:number>/message/", conversation.order_message, name="order_message"),
     path("orders/<str:number>/returns/<str:return_number>/<slug:to>/", actions.return_action,
          name="return_action"),
     path("inventory/", inventory.inventory, name="inventory"),

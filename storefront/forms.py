@@ -2,6 +2,7 @@ import re
 
 import phonenumbers
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from orders.checkout import MAX_QUANTITY_PER_LINE
@@ -48,9 +49,28 @@ def _payment_field():
                              widget=forms.RadioSelect)
 
 
+HOSTED_CARD_LABEL = _("Card (you pay on Stripe's secure page)")
+
+
 class _PaymentMixin:
+    """Card or cash on delivery; with a hosted gateway (Stripe Checkout) no card number is asked here."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_payment_fields()
+
+    def setup_payment_fields(self):
+        from orders.payments.hosted import card_is_hosted
+
+        self.hosted = card_is_hosted()
+        if self.hosted:
+            field = self.fields["payment_method"]
+            field.choices = [(v, HOSTED_CARD_LABEL if v == Payment.Method.CARD else label) for v, label in field.choices]
+
     def clean_card_number_for(self, cleaned):
-        if cleaned.get("payment_method") == Payment.Method.CARD:
+        if getattr(self, "hosted", False):
+            cleaned["card_number"] = ""
+        elif cleaned.get("payment_method") == Payment.Method.CARD:
             number = cleaned.get("card_number", "")
             if not number:
                 self.add_error("card_number", "Enter your card number, or choose cash on delivery.")

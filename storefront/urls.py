@@ -14,6 +14,7 @@ urlpatterns = [
     path("checkout/placed/<uuid:checkout_id>/pay/", views.checkout_pay, name="checkout_pay"),
     path("track/", views_tracking.track, name="track"),
     path("o/<str:token>/", views_tracking.order_status_token, name="order_status_token"),
+    path("o/<str:token>/pay/", views_tracking.order_pay_token, name="order_pay_token"),
     path("p/<slug:store_slug>/<slug:product_slug>/", views.product_detail, name="product_detail"),
     path("p/<slug:store_slug>/<slug:product_slug>/notify/", views.stock_alert, name="stock_alert"),
     path("alerts/<str:token>/confirm/", views_alerts.stock_alert_confirm, name="stock_alert_confirm"),

@@ -23,7 +23,9 @@ from orders.checkout import (
     orders_awaiting_payment,
 )
 from orders.links import status_path
-from orders.models import Order
+from orders.models import Order, Payment
+from orders.links import pay_path
+from orders.payments.hosted import PayNowRefused, can_pay_now, card_is_hosted, hosted_payment_start
 
 from .cart import Cart
 from .forms import BackInStockForm, CartUpdateForm, CheckoutForm, QuantityForm, RetryPaymentForm
@@ -218,6 +220,13 @@ def checkout(request):
             placed = [str(result.checkout_id)] + list(request.session.get(PLACED_SESSION_KEY, []))
             request.session[PLACED_SESSION_KEY] = placed[:20]
             basket.clear()
+            if result.hosted and len(result.orders) == 1:
+                # Straight on to Stripe's payment page; several orders (stores) are paid one by one
+                # from the placed page.
+                try:
+                    return redirect(hosted_payment_start(order=result.orders[0]))
+                except PayNowRefused as exc:
+                    messages.error(request, str(exc))
             return redirect("storefront:checkout_placed", checkout_id=result.checkout_id)
 
     return render(request, "storefront/checkout.html", {
@@ -264,11 +273,13 @@ def _placed_orders_or_404(request, checkout_id: UUID) -> list[Order]:
 
 def checkout_placed(request, checkout_id):
     orders = _placed_orders_or_404(request, checkout_id)
+    hosted = card_is_hosted()
     awaiting = orders_awaiting_payment(orders)
     for order in orders:
         order.status_link = status_path(order)
         order.latest_payment = next(iter(order.payments.all()), None)
         order.mine = request.user.is_authenticated and order.customer_id == request.user.pk
+        order.pay_link = pay_path(order) if hosted and can_pay_now(order, list(order.payments.all())) else ""
     return render(request, "storefront/placed.html", {
         "orders": orders, "awaiting": awaiting,
         "retry_form": RetryPaymentForm() if awaiting else None,
@@ -284,6 +295,10 @@ def checkout_pay(request, checkout_id):
         errors = "; ".join(e for errs in form.errors.values() for e in errs)
         messages.error(request, errors)
         return redirect("storefront:checkout_placed", checkout_id=checkout_id)
+    if form.hosted and form.cleaned_data["payment_method"] == Payment.Method.CARD:
+        payable = [o for o in orders if can_pay_now(o, list(o.payments.all()))]
+        if payable:  # the pay page of the first order still to pay (it opens Stripe's page)
+            return redirect(pay_path(payable[0]))
     try:
         result = checkout_retry_payment(orders=orders, payment_method=form.cleaned_data["payment_method"],
                                         card_number=form.cleaned_data["card_number"])

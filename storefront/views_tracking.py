@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage, is_ratelimited
 
-from accounts.dashboard import actions
+from accounts.dashboard import actions, pay_now
 from accounts.dashboard.status_page import StatusRef, live_response, page_response, status_fingerprint
 from notify_site.client_ip import client_ip
 from orders.links import BadStatusLink, order_number_from_token, status_path
@@ -95,7 +95,7 @@ def track(request):
 def guest_urls(token: str) -> dict:
     page = reverse("storefront:order_status_token", args=[token])
     return {"page": page, "live": page + "?live=1", "cancel": page, "return": page, "pay": page, "feedback": page,
-            "back": reverse("storefront:track")}
+            "ask": page, "back": reverse("storefront:track")}
 
 
 class LinkRefused(Exception):
@@ -125,6 +125,8 @@ def order_status_token(request, token):
                       {"reason": refused.reason, "form": TrackForm()}, status=refused.status)
     if request.method == "POST":
         action = request.POST.get("action")
+        if action == "ask":  # a guest: the question is signed by the link, no account
+            return actions.ask(request, ref, user=None, template=STATUS_TEMPLATE, refetch=lambda: _guest_ref(token))
         handler = {"cancel": actions.cancel, "return": actions.request_return, "pay": actions.pay,
                    "feedback": actions.feedback}.get(action)
         if handler is None:
@@ -132,4 +134,19 @@ def order_status_token(request, token):
         return handler(request, ref, actor=GUEST_ACTOR, template=STATUS_TEMPLATE, refetch=lambda: _guest_ref(token))
     if request.GET.get("live"):
         return live_response(request, ref)
+    if request.GET.get("checkout"):  # back from Stripe Checkout: only its webhook says paid
+        return page_response(request, ref, template=STATUS_TEMPLATE, checkout_return=True)
     return page_response(request, ref, template=STATUS_TEMPLATE)
+
+
+@require_http_methods(["GET", "POST"])
+def order_pay_token(request, token):
+    """The "pay for this order" page of the signed link (Stripe Checkout's cancel URL, the messages' pay link)."""
+    try:
+        ref = _guest_ref(token)
+    except LinkRefused as refused:
+        return render(request, "accounts/order_link_invalid.html",
+                      {"reason": refused.reason, "form": TrackForm()}, status=refused.status)
+    page = reverse("storefront:order_status_token", args=[token])
+    return pay_now.pay_now(request, pay_now.load_order(ref.fp["id"]), status_url=page,
+                           pay_url=reverse("storefront:order_pay_token", args=[token]))

@@ -64,6 +64,13 @@ def pay(request, ref: StatusRef, *, actor, template: str, refetch):
                        open_form="pay", pay_form=form)
     order = Order.objects.get(pk=ref.fp["id"])
     method = form.cleaned_data["payment_method"]
+    if form.hosted and method == Payment.Method.CARD:  # Stripe Checkout: off to its payment page
+        from .pay_now import start
+
+        response, error, _status = start(request, order)
+        if response is not None:
+            return response
+        return respond(request, refetch(), template=template, refetch=refetch, error=error, open_form="pay")
     try:
         result = checkout_retry_payment(orders=[order], payment_method=method,
                                         card_number=form.cleaned_data["card_number"])
@@ -99,3 +106,36 @@ def feedback(request, ref: StatusRef, *, actor, template: str, refetch):
         return respond(request, ref, template=template, refetch=refetch, error=str(exc))
     return respond(request, ref, template=template, refetch=refetch,
                    flash="Thank you for your feedback: the shop can see it now.")
+
+
+def ask(request, ref: StatusRef, *, user, template: str, refetch):
+    """Ask the seller: the customer's question goes on the thread and into the sellers' inbox."""
+    from django.conf import settings
+    from django.utils.translation import gettext as _
+    from django_ratelimit.core import is_ratelimited
+
+    from orders.conversation import MessageRefused, order_question_ask
+    from seller.forms import OrderMessageForm
+
+    form = OrderMessageForm(request.POST, prefix="ask")
+    if not form.is_valid():
+        return respond(request, ref, template=template, refetch=refetch, error=_form_errors(form),
+                       open_form="ask", ask_form=form)
+    number = ref.fp["number"]
+    by_order = is_ratelimited(request, group="order-question", key=lambda group, request: number,
+                              rate=settings.ORDER_QUESTION_RATE_PER_ORDER, method="POST", increment=True)
+    by_ip = is_ratelimited(request, group="order-question-ip", key="ip", rate=settings.ORDER_QUESTION_RATE_PER_IP,
+                           method="POST", increment=True)
+    if by_order or by_ip:
+        return respond(request, ref, template=template, refetch=refetch, open_form="ask", ask_form=form,
+                       error=_("You have sent several questions already. Please wait for the shop's answer, "
+                               "or try again in an hour."), status=429)
+    order = Order.objects.select_related("store").get(pk=ref.fp["id"])
+    try:
+        order_question_ask(order=order, body=form.cleaned_data["body"], user=user)
+    except MessageRefused as exc:
+        return respond(request, ref, template=template, refetch=refetch, error=str(exc), open_form="ask",
+                       ask_form=form)
+    return respond(request, ref, template=template, refetch=refetch,
+                   flash=_("Your question is on its way to %(store)s. Their answer appears here and comes by "
+                           "email.") % {"store": order.store.name})

@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_date
 
 from seller.templatetags.dashboard_tags import money
 from orders.models import OrderEvent, OrderStatus, Payment, ReturnRequest, TrackingStatus
+from orders.payments.hosted import can_pay_now
 
 STEPS = [("placed", "Placed"), ("processing", "Processing"), ("shipped", "Shipped"), ("delivered", "Delivered")]
 STEP_OF_STATUS = {
@@ -252,8 +253,8 @@ def customer_actions(order) -> dict[str, bool]:
         "feedback": ({"rating": feedback.rating, "comment": feedback.comment,
                       "editable": feedback_editable(feedback)} if feedback is not None else None),
         # Pay now: a pending order with nothing captured and no payment on its way (a declined card).
-        "pay": order.status == OrderStatus.PENDING and not any(
-            p.status in (Payment.Status.CAPTURED, Payment.Status.PENDING) for p in payments),
+        # With Stripe Checkout, also one still waiting on a payment page (a fresh page is opened).
+        "pay": can_pay_now(order, payments),
         "cancel": order.status in (OrderStatus.PENDING, OrderStatus.PROCESSING),
         "return": order.status == OrderStatus.COMPLETED and bool(returnable),
         "returnable_lines": returnable,

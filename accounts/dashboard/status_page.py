@@ -37,12 +37,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from notifications.selectors import notifications_for_order
+from orders.conversation import order_thread
 from orders.models import Order
 from orders.selectors import order_status_fingerprint, order_with_details
 
 from .status import customer_actions, notification_rows, order_progress, timeline_entries
 
-CACHE_VERSION = "v1"
+CACHE_VERSION = "v2"  # v2: the snapshot carries the order thread
 CACHE_SECONDS = 600
 POLL_ACTIVE = "5s"
 POLL_FINAL = "30s"
@@ -162,12 +163,16 @@ def _build_snapshot(ref: StatusRef) -> dict:
         }
         top = render_to_string("accounts/_order_status_top.html", context)
         body = render_to_string("accounts/_order_status_body.html", context)
+        thread_messages = order_thread(order)
+        thread = render_to_string("partials/order_thread.html", {
+            "thread": thread_messages, "viewer": "customer", "store_name": order.store.name})
     allowed = customer_actions(order)
     from orders.unpaid import payment_deadline
     from seller.services import amount_due
     snap = {
         "top": top,
         "body": body,
+        "thread": thread,
         "meta": {
             "number": order.number,
             "status": order.status,
@@ -184,6 +189,8 @@ def _build_snapshot(ref: StatusRef) -> dict:
             "pay_by": payment_deadline(order) if allowed["pay"] else None,
             "can_review": allowed["review"],
             "feedback": allowed["feedback"],
+            # The ask box is kept across refreshes (hx-preserve) until the customer's own count moves.
+            "questions": sum(1 for m in thread_messages if m.author_kind == "customer"),
         },
     }
     return snap
@@ -198,6 +205,7 @@ def _not_modified(request, ref: StatusRef) -> bool:
 
 
 def _live_context(request, ref: StatusRef, snap: dict, **extra) -> dict:
+    from seller.forms import OrderMessageForm
     from storefront.forms import RetryPaymentForm
 
     from .forms import CANCEL_REASONS, CustomerCancelForm, FeedbackForm, ReturnForm
@@ -217,6 +225,7 @@ def _live_context(request, ref: StatusRef, snap: dict, **extra) -> dict:
         "cancel_reasons": CANCEL_REASONS,
         "feedback_form": extra.pop("feedback_form", None) or (
             FeedbackForm(initial=meta["feedback"] or {}) if meta.get("can_review") else None),
+        "ask_form": extra.pop("ask_form", None) or OrderMessageForm(prefix="ask"),
         "pay_form": extra.pop("pay_form", None) or (RetryPaymentForm(auto_id="pay_%s") if meta.get("can_pay") else None),
         # Overrides the bell's lazy count (context processor) with the one the fingerprint read, so
         # a cached page shows exactly the count in its cache key, and no second query is made.
@@ -302,13 +311,14 @@ def _render_page(request, ref: StatusRef, template: str, **extra) -> str:
 
 
 def respond(request, ref: StatusRef, *, template: str, refetch, flash: str = "", error: str = "",
-            open_form: str = "", **forms) -> HttpResponse:
+            open_form: str = "", status: int = 422, **forms) -> HttpResponse:
     """After an action: htmx gets the fresh live fragment; a plain POST is redirected (or re-rendered on error)."""
     is_htmx = bool(request.headers.get("HX-Request"))
     if error:
         if is_htmx:
-            return live_response(request, ref, status=422, error=error, open_form=open_form, **forms)
-        return page_response(request, ref, template=template, status=422, error=error, open_form=open_form, **forms)
+            return live_response(request, ref, status=status, error=error, open_form=open_form, **forms)
+        return page_response(request, ref, template=template, status=status, error=error, open_form=open_form,
+                             **forms)
     if is_htmx:
         fresh = refetch()
         return live_response(request, fresh, flash=flash)

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from notifications.events import MESSAGE_CHANNELS
 from notify_site.client_ip import client_ip_or_none
@@ -19,7 +19,7 @@ from notifications.selectors import customer_preferences_matrix, quiet_hours_for
 from notifications.services import customer_preference_set
 from orders.selectors import customer_orders, normalise_order_number
 
-from . import actions
+from . import actions, pay_now
 from . import inbox as inbox_views
 from .forms import ProfileForm
 from .services import customer_profile_update
@@ -72,6 +72,7 @@ def customer_urls(number: str, user) -> dict:
         "return": reverse("accounts:order_return", args=[number]),
         "pay": reverse("accounts:order_pay", args=[number]),
         "feedback": reverse("accounts:order_feedback", args=[number]),
+        "ask": reverse("accounts:order_ask", args=[number]),
         "back": reverse("accounts:dashboard"),
     }
 
@@ -114,6 +115,8 @@ def _order_status(request, number):
     ref = _customer_ref(request, number)
     if request.GET.get("live"):
         return live_response(request, ref)
+    if request.GET.get("checkout"):  # back from Stripe Checkout: only its webhook says paid
+        return page_response(request, ref, template=STATUS_TEMPLATE, checkout_return=True)
     return page_response(request, ref, template=STATUS_TEMPLATE)
 
 
@@ -133,10 +136,14 @@ def order_return(request, number):
                                   refetch=lambda: _customer_ref(request, number))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def order_pay(request, number):
+    """GET: the pay page (hosted gateway); POST: the status page's pay form, or the pay page's button."""
     ref = _customer_ref(request, number)
+    if request.method == "GET" or "payment_method" not in request.POST:
+        return pay_now.pay_now(request, pay_now.load_order(ref.fp["id"]), status_url=ref.urls["page"],
+                               pay_url=reverse("accounts:order_pay", args=[ref.fp["number"]]))
     return actions.pay(request, ref, actor=request.user, template=STATUS_TEMPLATE,
                        refetch=lambda: _customer_ref(request, number))
 
@@ -147,6 +154,14 @@ def order_feedback(request, number):
     ref = _customer_ref(request, number)
     return actions.feedback(request, ref, actor=request.user, template=STATUS_TEMPLATE,
                             refetch=lambda: _customer_ref(request, number))
+
+
+@require_POST
+@login_required
+def order_ask(request, number):
+    ref = _customer_ref(request, number)
+    return actions.ask(request, ref, user=request.user, template=STATUS_TEMPLATE,
+                       refetch=lambda: _customer_ref(request, number))
 
 
 # --- inbox --------------------------------------------------------------------------------

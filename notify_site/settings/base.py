@@ -293,6 +293,19 @@ AFTERSHIP_WEBHOOK_SECRET = env("AFTERSHIP_WEBHOOK_SECRET", default="")
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="orders.payments.testcard.TestCardGateway")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# The customer pays on Stripe Checkout's hosted page (orders.payments.hosted). Always so with live
+# keys; with test keys only when STRIPE_CHECKOUT is on (else the typed test card is confirmed
+# server-side, the demo path). A session's payment page stays open this many minutes (30..1440).
+STRIPE_CHECKOUT = env.bool("STRIPE_CHECKOUT", default=False)
+STRIPE_CHECKOUT_EXPIRES_MINUTES = env.int("STRIPE_CHECKOUT_EXPIRES_MINUTES", default=60)
+# "Pay now" (a fresh Checkout Session) per order and per client address (django-ratelimit rates).
+PAY_NOW_RATE_PER_ORDER = env("PAY_NOW_RATE_PER_ORDER", default="10/h")
+PAY_NOW_RATE_PER_IP = env("PAY_NOW_RATE_PER_IP", default="30/h")
+# Talking about an order (orders.conversation): customer questions per order and per client
+# address, seller messages per seller.
+ORDER_QUESTION_RATE_PER_ORDER = env("ORDER_QUESTION_RATE_PER_ORDER", default="5/h")
+ORDER_QUESTION_RATE_PER_IP = env("ORDER_QUESTION_RATE_PER_IP", default="20/h")
+SELLER_MESSAGE_RATE = env("SELLER_MESSAGE_RATE", default="60/h")
 
 # --- Carrier tracking (orders.carriers) ---------------------------------------------------
 # Webhooks: POST /webhooks/carriers/easypost/ and /webhooks/carriers/aftership/ (secrets above).

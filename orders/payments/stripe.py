@@ -9,10 +9,15 @@ Keys from the environment: STRIPE_SECRET_KEY (sk_test_… / sk_live_…), STRIPE
 (the whole whsec_… value from the dashboard's webhook endpoint). Select the gateway with
 PAYMENT_GATEWAY=orders.payments.stripe.StripeGateway.
 
-Card numbers never go to Stripe (a live integration collects the card with Stripe Elements on the
-client and confirms the intent there). In test mode (sk_test_ keys) the typed test card is mapped
-to Stripe's published test PaymentMethod (pm_card_visa, pm_card_chargeDeclined…) and confirmed
-server-side, so the whole flow runs end to end against Stripe's test environment.
+Two ways to pay, decided by ``StripeGateway.hosted``:
+
+- **Stripe Checkout** (always with live keys; with test keys when STRIPE_CHECKOUT is on): no card
+  number is typed on our pages. Checkout records the order with a pending payment, then
+  orders.payments.hosted creates a Checkout Session (``checkout_session_create``) and the customer
+  is redirected to Stripe's hosted page; the ``checkout.session.*`` webhooks confirm or fail it.
+- **Server-side confirm** (test keys only, the demo): the typed test card is mapped to Stripe's
+  published test PaymentMethod (pm_card_visa, pm_card_chargeDeclined…) and ``charge`` confirms the
+  PaymentIntent at once, so the flow runs end to end against Stripe's test environment.
 """
 import logging
 from decimal import ROUND_HALF_UP, Decimal
@@ -62,6 +67,38 @@ class StripeGateway:
     @property
     def test_mode(self) -> bool:
         return settings.STRIPE_SECRET_KEY.startswith(("sk_test_", "rk_test_"))
+
+    @property
+    def hosted(self) -> bool:
+        """Whether the customer pays on Stripe Checkout (live keys always: we never see a card)."""
+        return bool(settings.STRIPE_CHECKOUT) or not self.test_mode
+
+    def checkout_session_create(self, *, order, payment, success_url: str, cancel_url: str,
+                                expires_at: int) -> stripe.checkout.Session:
+        """A Checkout Session (mode=payment) for what is still due on ``order``; raises stripe.StripeError.
+
+        One line item for the order's amount (the lines, shipping and VAT are already in the total;
+        Stripe shows the order number and the shop). The order number and our payment id ride in the
+        session's and the PaymentIntent's metadata, so either kind of webhook finds the payment.
+        """
+        currency = order.currency.lower()
+        metadata = {"order_number": order.number, "payment_id": str(payment.pk)}
+        names = ", ".join(f"{line.quantity} × {line.product_name}" for line in order.lines.all())
+        params = {
+            "mode": "payment",
+            "line_items": [{"quantity": 1, "price_data": {
+                "currency": currency, "unit_amount": to_minor_units(payment.amount, currency),
+                "product_data": {"name": f"Order {order.number} · {order.store.name}"[:250],
+                                 **({"description": names[:500]} if names else {})}}}],
+            "customer_email": order.email,
+            "client_reference_id": order.number,
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata, "description": f"Order {order.number}"},
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "expires_at": expires_at,
+        }
+        return stripe_client().v1.checkout.sessions.create(params=params)
 
     def charge(self, *, amount: Decimal, currency: str, card_number: str, description: str) -> ChargeResult:
         if amount <= 0:

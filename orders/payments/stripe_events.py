@@ -11,6 +11,14 @@ larger) changes nothing either.
   how to pay again).
 - ``charge.refunded``: full -> payment refunded and the order refunded; partial -> a timeline row;
   both tell the customer the amount.
+- Stripe Checkout (orders.payments.hosted): ``checkout.session.completed`` with payment_status
+  ``paid`` and ``checkout.session.async_payment_succeeded`` capture like ``payment_intent.succeeded``
+  (the payment's reference becomes the PaymentIntent, for refunds); ``async_payment_failed`` fails
+  it; ``checkout.session.expired`` fails it ("the payment page expired") only if that session is
+  still the payment's current one. A session is found by its id (the payment's reference) or by the
+  payment id in its metadata (a session superseded by a newer "Pay now" that was paid anyway);
+  a PaymentIntent created by Checkout is found the same way, so whichever event comes first
+  captures and the other changes nothing.
 """
 import logging
 from datetime import UTC, datetime
@@ -43,7 +51,7 @@ def _obj(event: dict) -> dict:
 
 
 def _intent_id(event_type: str, obj: dict) -> str:
-    if obj.get("object") == "payment_intent":
+    if obj.get("object") in ("payment_intent", "checkout.session"):
         value = obj.get("id")
     else:  # a charge (or refund) names its intent
         value = obj.get("payment_intent")
@@ -78,15 +86,28 @@ def stripe_event_ingest(*, event: dict) -> tuple[StripeEvent, bool]:
 
 
 HANDLED = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.processing",
-           "payment_intent.canceled", "charge.refunded"}
+           "payment_intent.canceled", "charge.refunded", "checkout.session.completed",
+           "checkout.session.async_payment_succeeded", "checkout.session.async_payment_failed",
+           "checkout.session.expired"}
+
+
+def _find_payment(intent_id: str, obj: dict) -> Payment | None:
+    payments = Payment.objects.select_for_update().select_related("order")
+    payment = payments.filter(reference=intent_id).first() if intent_id else None
+    if payment is None and obj.get("object") in ("payment_intent", "checkout.session"):
+        # Opened through Stripe Checkout: the session (and its PaymentIntent) carry our payment id.
+        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        payment_id, number = str(metadata.get("payment_id") or ""), metadata.get("order_number")
+        if payment_id.isdigit() and isinstance(number, str):
+            payment = payments.filter(pk=int(payment_id), order__number=number, method=Payment.Method.CARD).first()
+    return payment
 
 
 def _apply(log: StripeEvent, event_type: str, obj: dict, intent_id: str) -> None:
     if event_type not in HANDLED:
         log.detail = "Event type not used here"
         return
-    payment = (Payment.objects.select_for_update().select_related("order").filter(reference=intent_id).first()
-               if intent_id else None)
+    payment = _find_payment(intent_id, obj)
     if payment is None:
         log.outcome, log.detail = O.UNKNOWN_INTENT, f"No payment with reference {intent_id or '(none)'}"
         return
@@ -97,12 +118,53 @@ def _apply(log: StripeEvent, event_type: str, obj: dict, intent_id: str) -> None
         "payment_intent.canceled": _failed,
         "payment_intent.processing": _processing,
         "charge.refunded": _refunded,
+        "checkout.session.completed": _session_completed,
+        "checkout.session.async_payment_succeeded": _session_completed,
+        "checkout.session.async_payment_failed": _session_failed,
+        "checkout.session.expired": _session_expired,
     }[event_type]
     handler(log, payment, obj)
 
 
+def _session_intent(obj: dict) -> str:
+    value = obj.get("payment_intent")
+    if isinstance(value, dict):  # expanded
+        value = value.get("id")
+    return value if isinstance(value, str) else ""
+
+
+def _session_completed(log, payment, obj):
+    if obj.get("payment_status") != "paid":  # a delayed method (bank debit): async_payment_* follows
+        log.outcome = O.UNCHANGED
+        log.detail = f"Checkout completed, payment {obj.get('payment_status') or 'unknown'}: waiting"
+        return
+    # The PaymentIntent becomes the payment's reference (refunds and charge.refunded go by it).
+    _succeeded(log, payment, {**obj, "id": _session_intent(obj) or obj["id"]})
+
+
+def _session_failed(log, payment, obj):
+    _failed(log, payment, {"last_payment_error": {"message": "The payment failed"}})
+
+
+def _session_expired(log, payment, obj):
+    if payment.status != Payment.Status.PENDING or payment.reference != obj.get("id"):
+        log.outcome = O.UNCHANGED
+        log.detail = (f"Payment already {payment.status}" if payment.status != Payment.Status.PENDING
+                      else "An older payment page expired; a newer one is open")
+        return
+    _failed(log, payment, {"last_payment_error": {"message": "The payment page expired before payment"}})
+
+
 def _succeeded(log, payment, obj):
-    if payment.status not in (Payment.Status.PENDING, Payment.Status.FAILED):
+    if payment.status == Payment.Status.FAILED:
+        # Money for an attempt we had already marked failed: a failed attempt stays failed, the
+        # money is a payment row of its own (once: a second event for it finds that row).
+        payment = (Payment.objects.select_for_update().filter(order_id=payment.order_id, reference=obj["id"])
+                   .exclude(pk=payment.pk).first()
+                   or Payment.objects.create(order=payment.order, method=payment.method, amount=payment.amount,
+                                             reference=obj["id"]))
+        log.payment = payment
+    if payment.status != Payment.Status.PENDING:
         log.outcome, log.detail = O.UNCHANGED, f"Payment already {payment.status}"
         return
     payment_set_status(payment=payment, to=Payment.Status.CAPTURED, actor=ACTOR, reference=obj["id"])
@@ -119,6 +181,11 @@ def _succeeded(log, payment, obj):
 def _failed(log, payment, obj):
     if payment.status != Payment.Status.PENDING:
         log.outcome, log.detail = O.UNCHANGED, f"Payment already {payment.status}"
+        return
+    if obj.get("object") == "payment_intent" and payment.reference.startswith("cs_"):
+        # A card declined on Stripe Checkout's page: the customer is still there and can try another
+        # card; the session's own events (completed / expired) decide.
+        log.outcome, log.detail = O.UNCHANGED, "Declined on the Checkout page; the customer can try again there"
         return
     error = obj.get("last_payment_error") or {}
     reason = (error.get("message") if isinstance(error, dict) else "") or (

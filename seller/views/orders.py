@@ -8,12 +8,13 @@ from django.views.decorators.http import require_GET
 
 from accounts.dashboard.status import notification_rows, timeline_entries
 from notifications.selectors import notifications_for_order
+from orders.conversation import order_thread
 from orders.models import Order, OrderStatus
 from orders.selectors import DEFAULT_SORT, STORE_SORTS, STORE_TABS, store_order_counts, store_order_get, store_orders
 from orders.selectors import LATE_TAB, store_late_count
 
 from ..access import seller_required
-from ..forms import BackorderForm, CancelForm, HoldForm, ShipForm
+from ..forms import BackorderForm, CancelForm, HoldForm, OrderMessageForm, ShipForm
 from ..selectors import available_actions, return_actions
 from ..services import amount_due, needs_payment_override
 
@@ -101,6 +102,9 @@ def detail_context(request, order: Order, *, forms: dict | None = None, open_for
         "is_htmx": bool(request.headers.get("HX-Request")),
         "timeline": timeline_entries(order, audience="seller"),
         "notifications": notification_rows(notifications_for_order(order), audience="seller"),
+        # Talking about the order (orders.conversation): the thread and the seller's message box.
+        "thread": order_thread(order),
+        "message_form": forms.get("message") or OrderMessageForm(prefix="msg"),
         "section": "orders",
     }
 

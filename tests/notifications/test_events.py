@@ -65,13 +65,14 @@ def test_every_order_payment_shipment_and_return_row_of_spec_is_in_the_catalogue
                  "return.approved", "return.received", "return.refunded", "return.rejected"}
     order_events = {code for code, e in EVENTS.items() if e.subject == "order"}
     # Issue 9 adds the unpaid-order reminder, the seller's "paid, OK to ship" and returned parcels;
-    # issue 15 the shipping-deadline alerts (sellers, then staff).
+    # issue 15 the shipping-deadline alerts (sellers, then staff) and the conversation about an order.
     assert order_events == spec_rows | {"order.payment_reminder", "order.payment_received", "shipment.returned",
-                                        "order.sla_breached", "order.sla_escalated"}
+                                        "order.sla_breached", "order.sla_escalated",
+                                        "order.customer_question", "order.seller_message"}
     seller_copies = {code for code in order_events if EVENTS[code].seller_channels}
     assert seller_copies == {"order.placed", "order.payment_failed", "order.payment_received", "shipment.returned",
                              "shipment.delivered", "order.delayed",
-                             "order.cancelled", "return.requested", "order.sla_breached"}
+                             "order.cancelled", "return.requested", "order.sla_breached", "order.customer_question"}
     assert EVENTS["order.sla_escalated"].audiences == ["staff"]
     assert EVENTS["shipment.in_transit"].category == "shipping_updates"
     assert EVENTS["shipment.out_for_delivery"].category == "shipping_updates"

@@ -219,6 +219,11 @@ def test_real_contexts_have_exactly_the_shape_of_the_sample_templates_are_valida
         rr.order.store.save(update_fields=["return_address"])
         for to in ("approved", "received", "refunded"):
             return_set_status(return_request=rr, to=to)
+        from orders.conversation import order_question_ask, order_seller_message_send
+
+        order_question_ask(order=rr.order, body="Can I swap it for a larger size?", user=customer)
+        order_seller_message_send(order=rr.order, body="Yes: send it back and we ship the L.",
+                                  seller=type(customer).objects.filter(store=store).first())
     settings.PAYMENT_GATEWAY = "tests.notifications.test_events.PendingGateway"
     with commit():
         place({shirt.pk: 1})

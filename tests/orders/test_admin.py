@@ -103,7 +103,7 @@ def test_saving_an_order_form_cannot_change_status(admin_client, data):
     assert "status" not in form.fields
     post = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
     post.update({"status": "cancelled", "shipping_city": "Leeds"})
-    for prefix in ("lines", "payments", "shipments", "events"):
+    for prefix in ("lines", "payments", "shipments", "messages", "events"):
         post.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
     response = admin_client.post(url, post)
     assert response.status_code == 302, response.context["adminform"].form.errors
