@@ -39,3 +39,11 @@ def deliver_batch(notification_ids: list[int]) -> dict:
 def sweep_outbox() -> dict:
     """Beat, every minute: re-queue stuck / due outbox rows, fail rows lost mid-send."""
     return outbox_sweep()
+
+
+@shared_task(name="notifications.stats_rollup", acks_late=True, ignore_result=True)
+def stats_rollup() -> int:
+    """Beat: rebuild the delivery statistics of the last few days (notifications/stats.py)."""
+    from .stats import stats_rollup_recent
+
+    return stats_rollup_recent()

@@ -121,3 +121,60 @@ class ProductUpdateForm(forms.Form):
     kind = forms.ChoiceField(choices=[("version", "New version"), ("material", "New material"),
                                       ("design", "New design"), ("other", "Other change")])
     note = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"placeholder": "What changed, in a sentence"}))
+
+
+class ShipmentUploadForm(PlainLabels, forms.Form):
+    file = forms.FileField(label="CSV file", error_messages={"required": "Choose a CSV file to upload."},
+                           widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}))
+
+    def clean_file(self):
+        from django.conf import settings
+
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.SHIPMENT_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than {settings.SHIPMENT_UPLOAD_MAX_BYTES // 1024} KB. Split it into smaller files.")
+        return upload
+
+
+STATS_PRESETS = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("365", "Last 12 months")]
+
+
+class StatsFilterForm(PlainLabels, forms.Form):
+    """The statistics page's date range (native date inputs, or a preset), bucket and filters."""
+
+    preset = forms.ChoiceField(label="Range", required=False, choices=[("", "Custom")] + STATS_PRESETS)
+    start = forms.DateField(label="From", required=False, widget=DATE_INPUT)
+    end = forms.DateField(label="To", required=False, widget=DATE_INPUT)
+    bucket = forms.ChoiceField(label="Per", required=False, choices=[("day", "Day"), ("week", "Week")])
+    channel = forms.ChoiceField(label="Channel", required=False)
+    event = forms.ChoiceField(label="Event", required=False)
+
+    def __init__(self, *args, **kwargs):
+        from notifications.events import EVENTS, Channel
+
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [("", "All channels")] + list(Channel.choices)
+        self.fields["event"].choices = [("", "All events")] + [(code, e.label) for code, e in EVENTS.items()]
+
+    def clean(self):
+        import datetime
+
+        from notifications.stats import MAX_RANGE_DAYS
+
+        data = super().clean()
+        today = timezone.localdate()
+        preset = data.get("preset")
+        if preset or not (data.get("start") or data.get("end")):
+            days = int(preset or 30)
+            data["start"], data["end"] = today - datetime.timedelta(days=days - 1), today
+            data["preset"] = preset or "30"
+        else:
+            data["end"] = data.get("end") or today
+            data["start"] = data.get("start") or data["end"] - datetime.timedelta(days=29)
+        if data["start"] > data["end"]:
+            self.add_error("end", "The end date is before the start date.")
+        elif (data["end"] - data["start"]).days >= MAX_RANGE_DAYS:
+            self.add_error("start", f"Choose at most {MAX_RANGE_DAYS} days.")
+        data["bucket"] = data.get("bucket") or ("week" if (data["end"] - data["start"]).days > 92 else "day")
+        return data
