@@ -172,9 +172,9 @@ class StatsFilterForm(PlainLabels, forms.Form):
         else:
             data["end"] = data.get("end") or today
             data["start"] = data.get("start") or data["end"] - datetime.timedelta(days=29)
+        data["bucket"] = data.get("bucket") or ("week" if (data["end"] - data["start"]).days > 92 else "day")
         if data["start"] > data["end"]:
             self.add_error("end", "The end date is before the start date.")
         elif (data["end"] - data["start"]).days >= MAX_RANGE_DAYS:
             self.add_error("start", f"Choose at most {MAX_RANGE_DAYS} days.")
-        data["bucket"] = data.get("bucket") or ("week" if (data["end"] - data["start"]).days > 92 else "day")
         return data
