@@ -16,6 +16,8 @@ def _report_context(request, *, store) -> tuple[dict, int]:
     form = StatsFilterForm(request.GET or None)
     if form.is_bound and form.is_valid():
         data, status = form.cleaned_data, 200
+        # Show the dates a preset stands for in the date inputs.
+        form = StatsFilterForm(initial=data)
     else:
         # Unbound (first visit) or invalid: show the last 30 days, with the form's errors if any.
         today = timezone.localdate()
@@ -23,7 +25,7 @@ def _report_context(request, *, store) -> tuple[dict, int]:
                 "channel": "", "event": ""}
         status = 400 if form.is_bound else 200
         if not form.is_bound:
-            form = StatsFilterForm(initial={"preset": "30", "bucket": "day"})
+            form = StatsFilterForm(initial={**data, "preset": "30"})
     report = stats_report(store=store, start=data["start"], end=data["end"], channel=data.get("channel") or "",
                           event=data.get("event") or "", bucket=data.get("bucket") or "day")
     return {"form": form, "report": report, "range": data}, status
