@@ -65,7 +65,7 @@ def insert_select(model, exprs: dict, n: int, *, batch: int = 100_000):
             continue
         columns.append(field.column)
         if field.column in exprs:
-            select.append(exprs[field.column])
+            select.append(exprs[field.column].replace("%", "%%"))  # SQL modulo, not a placeholder
         elif isinstance(field, (models.DateTimeField,)) and (field.auto_now or field.auto_now_add):
             select.append("now()")
         else:
@@ -103,7 +103,7 @@ def seed_orders(store, product):
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO orders_orderline (order_id, product_id, product_name, sku, unit_price, quantity, is_backordered) "
-            "SELECT id, %s, 'Bench widget', 'BENCH-1', 20, 1 + id % 3, false FROM orders_order WHERE store_id = %s",
+            "SELECT id, %s, 'Bench widget', 'BENCH-1', 20, 1 + id %% 3, false FROM orders_order WHERE store_id = %s",
             [product.pk, store.pk])
         cursor.execute(
             "INSERT INTO orders_payment (order_id, method, status, amount, refunded_amount, card_last4, reference, "
