@@ -87,6 +87,21 @@ def test_csv_upload_progress_bar_advances_to_done(live_server, new_page, screens
     assert len(report.splitlines()) == 9
 
 
+def test_a_file_that_cannot_be_used_is_refused_on_a_phone(live_server, new_page, shop, tmp_path):
+    path = tmp_path / "wrong.csv"
+    path.write_text("order,tracking\nNS-AAAA-AAAA,123456\n")
+    page = new_page(viewport=PHONE)
+    login(page, live_server.url, shop["seller"])
+    page.goto(f"{live_server.url}/seller/shipping/")
+    page.set_input_files("input[type=file]", str(path))
+    page.click("[data-testid=upload-form] button[type=submit]")
+    error = page.get_by_test_id("upload-error")
+    assert "Missing: carrier." in error.inner_text()
+    assert page.get_by_test_id("template-link").is_visible()
+    page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+    assert not ShipmentUpload.objects.exists()
+
+
 def _seed_statistics(store):
     today = timezone.now().date()
     plan = [("email", "delivered", 120), ("email", "sent", 260), ("email", "bounced", 90), ("sms", "delivered", 700),
