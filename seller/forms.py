@@ -1,6 +1,7 @@
 """Forms for the seller's order actions, return handling and branding."""
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Store
 from notify_site.text import validate_single_line
@@ -124,7 +125,7 @@ class ProductUpdateForm(forms.Form):
 
 
 class ShipmentUploadForm(PlainLabels, forms.Form):
-    file = forms.FileField(label="CSV file", error_messages={"required": "Choose a CSV file to upload."},
+    file = forms.FileField(label=_("CSV file"), error_messages={"required": _("Choose a CSV file to upload.")},
                            widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}))
 
     def clean_file(self):
@@ -133,29 +134,31 @@ class ShipmentUploadForm(PlainLabels, forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > settings.SHIPMENT_UPLOAD_MAX_BYTES:
             raise forms.ValidationError(
-                f"The file is larger than {settings.SHIPMENT_UPLOAD_MAX_BYTES // 1024} KB. Split it into smaller files.")
+                _("The file is larger than %(kb)s KB. Split it into smaller files.")
+                % {"kb": settings.SHIPMENT_UPLOAD_MAX_BYTES // 1024})
         return upload
 
 
-STATS_PRESETS = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("365", "Last 12 months")]
+STATS_PRESETS = [("7", _("Last 7 days")), ("30", _("Last 30 days")), ("90", _("Last 90 days")),
+                 ("365", _("Last 12 months"))]
 
 
 class StatsFilterForm(PlainLabels, forms.Form):
     """The statistics page's date range (native date inputs, or a preset), bucket and filters."""
 
-    preset = forms.ChoiceField(label="Range", required=False, choices=[("", "Custom")] + STATS_PRESETS)
-    start = forms.DateField(label="From", required=False, widget=DATE_INPUT)
-    end = forms.DateField(label="To", required=False, widget=DATE_INPUT)
-    bucket = forms.ChoiceField(label="Per", required=False, choices=[("day", "Day"), ("week", "Week")])
-    channel = forms.ChoiceField(label="Channel", required=False)
-    event = forms.ChoiceField(label="Event", required=False)
+    preset = forms.ChoiceField(label=_("Range"), required=False, choices=[("", _("Custom"))] + STATS_PRESETS)
+    start = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
+    end = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
+    bucket = forms.ChoiceField(label=_("Per"), required=False, choices=[("day", _("Day")), ("week", _("Week"))])
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    event = forms.ChoiceField(label=_("Event"), required=False)
 
     def __init__(self, *args, **kwargs):
         from notifications.events import EVENTS, Channel
 
         super().__init__(*args, **kwargs)
-        self.fields["channel"].choices = [("", "All channels")] + list(Channel.choices)
-        self.fields["event"].choices = [("", "All events")] + [(code, e.label) for code, e in EVENTS.items()]
+        self.fields["channel"].choices = [("", _("All channels"))] + list(Channel.choices)
+        self.fields["event"].choices = [("", _("All events"))] + [(code, e.label) for code, e in EVENTS.items()]
 
     def clean(self):
         import datetime
@@ -174,7 +177,7 @@ class StatsFilterForm(PlainLabels, forms.Form):
             data["start"] = data.get("start") or data["end"] - datetime.timedelta(days=29)
         data["bucket"] = data.get("bucket") or ("week" if (data["end"] - data["start"]).days > 92 else "day")
         if data["start"] > data["end"]:
-            self.add_error("end", "The end date is before the start date.")
+            self.add_error("end", _("The end date is before the start date."))
         elif (data["end"] - data["start"]).days >= MAX_RANGE_DAYS:
-            self.add_error("start", f"Choose at most {MAX_RANGE_DAYS} days.")
+            self.add_error("start", _("Choose at most %(n)s days.") % {"n": MAX_RANGE_DAYS})
         return data
