@@ -370,3 +370,82 @@ class Suppression(models.Model):
 
     def __str__(self):
         return f"{self.address} ({self.channel}): {self.get_reason_display()}"
+
+
+# Provider latency histogram: upper bounds (ms) of the fixed buckets kept in the statistics rollup,
+# the last bucket (lat_12) holding everything slower. Fixed bounds let days be merged by adding
+# counts, so p50/p95 over any date range come from the rollup alone (to the bucket's bound).
+LATENCY_BUCKETS_MS = (50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000)
+
+
+class NotificationStatsDaily(models.Model):
+    """The delivery statistics rollup: one row per UTC day (of the notification's creation) ×
+    store × channel × event, rebuilt by ``notifications.stats.stats_rollup`` (beat, the last few
+    days; ``manage.py stats_backfill`` for older ones). The statistics pages read only this table
+    and NotificationFailureDaily, never the outbox.
+
+    ``sent`` counts every message a provider accepted (sent, delivered or bounced later);
+    ``failed`` the ones that failed for good; ``not_sent`` skipped, suppressed or superseded rows;
+    ``pending`` the ones still queued, sending or in doubt. ``attempts`` and ``lat_*`` describe the
+    provider calls (every DeliveryAttempt) of those notifications.
+    """
+
+    day = models.DateField()
+    store = models.ForeignKey("catalog.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    event = models.CharField(max_length=64)  # no choices: the rollup must not need a migration per new event
+    total = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    bounced = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    not_sent = models.PositiveIntegerField(default=0)
+    pending = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    lat_0 = models.PositiveIntegerField(default=0, help_text="Attempts that took ≤ 50 ms")
+    lat_1 = models.PositiveIntegerField(default=0, help_text="≤ 100 ms")
+    lat_2 = models.PositiveIntegerField(default=0, help_text="≤ 200 ms")
+    lat_3 = models.PositiveIntegerField(default=0, help_text="≤ 300 ms")
+    lat_4 = models.PositiveIntegerField(default=0, help_text="≤ 500 ms")
+    lat_5 = models.PositiveIntegerField(default=0, help_text="≤ 750 ms")
+    lat_6 = models.PositiveIntegerField(default=0, help_text="≤ 1 s")
+    lat_7 = models.PositiveIntegerField(default=0, help_text="≤ 1.5 s")
+    lat_8 = models.PositiveIntegerField(default=0, help_text="≤ 2 s")
+    lat_9 = models.PositiveIntegerField(default=0, help_text="≤ 3 s")
+    lat_10 = models.PositiveIntegerField(default=0, help_text="≤ 5 s")
+    lat_11 = models.PositiveIntegerField(default=0, help_text="≤ 10 s")
+    lat_12 = models.PositiveIntegerField(default=0, help_text="> 10 s")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "notification statistics (daily)"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "store", "channel", "event"], name="stats_daily_store_unique",
+                                    condition=models.Q(store__isnull=False)),
+            models.UniqueConstraint(fields=["day", "channel", "event"], name="stats_daily_platform_unique",
+                                    condition=models.Q(store__isnull=True)),
+        ]
+        indexes = [models.Index(fields=["store", "day"], name="stats_daily_store_day"),
+                   models.Index(fields=["day"], name="stats_daily_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.store_id} {self.channel} {self.event}: {self.total}"
+
+
+class NotificationFailureDaily(models.Model):
+    """How often each failure reason (bounced or failed for good) occurred, per day × store × channel × event."""
+
+    day = models.DateField()
+    store = models.ForeignKey("catalog.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    event = models.CharField(max_length=64)
+    reason = models.CharField(max_length=200)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "notification failure reasons (daily)"
+        indexes = [models.Index(fields=["store", "day"], name="failure_daily_store_day"),
+                   models.Index(fields=["day"], name="failure_daily_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.store_id} {self.channel}: {self.reason} × {self.count}"

@@ -47,3 +47,11 @@ def digest_close_due() -> dict:
     from .digest import digest_close_due as close
 
     return close()
+
+
+@shared_task(name="notifications.stats_rollup", acks_late=True, ignore_result=True)
+def stats_rollup() -> int:
+    """Beat: rebuild the delivery statistics of the last few days (notifications/stats.py)."""
+    from .stats import stats_rollup_recent
+
+    return stats_rollup_recent()

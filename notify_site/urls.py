@@ -4,6 +4,8 @@ from django.templatetags.static import static as static_url
 from django.urls import include, path
 from django.views.generic.base import RedirectView
 
+from seller.views.stats import platform_statistics
+
 
 
 class FaviconRedirect(RedirectView):
@@ -19,6 +21,7 @@ class FaviconRedirect(RedirectView):
 urlpatterns = [
     path("favicon.ico", FaviconRedirect.as_view()),
     path("", include("ops.urls")),  # /healthz, /readyz, /metrics (issue 16)
+    path("admin/statistics/", platform_statistics, name="platform_statistics"),  # staff: every store
     path("admin/", admin.site.urls),
     path("account/", include("accounts.urls")),
     path("seller/", include("seller.urls")),

@@ -197,3 +197,62 @@ class OrderMessageForm(PlainLabels, forms.Form):
         error_messages={"required": _("Write your message first."),
                         "min_length": _("Write your message first."),
                         "max_length": _("Keep it under %(limit_value)d characters.")})
+
+
+class ShipmentUploadForm(PlainLabels, forms.Form):
+    file = forms.FileField(label=_("CSV file"), error_messages={"required": _("Choose a CSV file to upload.")},
+                           widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}))
+
+    def clean_file(self):
+        from django.conf import settings
+
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.SHIPMENT_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(kb)s KB. Split it into smaller files.")
+                % {"kb": settings.SHIPMENT_UPLOAD_MAX_BYTES // 1024})
+        return upload
+
+
+STATS_PRESETS = [("7", _("Last 7 days")), ("30", _("Last 30 days")), ("90", _("Last 90 days")),
+                 ("365", _("Last 12 months"))]
+
+
+class StatsFilterForm(PlainLabels, forms.Form):
+    """The statistics page's date range (native date inputs, or a preset), bucket and filters."""
+
+    preset = forms.ChoiceField(label=_("Range"), required=False, choices=[("", _("Custom"))] + STATS_PRESETS)
+    start = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
+    end = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
+    bucket = forms.ChoiceField(label=_("Per"), required=False, choices=[("day", _("Day")), ("week", _("Week"))])
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    event = forms.ChoiceField(label=_("Event"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from notifications.events import EVENTS, Channel
+
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [("", _("All channels"))] + list(Channel.choices)
+        self.fields["event"].choices = [("", _("All events"))] + [(code, e.label) for code, e in EVENTS.items()]
+
+    def clean(self):
+        import datetime
+
+        from notifications.stats import MAX_RANGE_DAYS
+
+        data = super().clean()
+        today = timezone.localdate()
+        preset = data.get("preset")
+        if preset or not (data.get("start") or data.get("end")):
+            days = int(preset or 30)
+            data["start"], data["end"] = today - datetime.timedelta(days=days - 1), today
+            data["preset"] = preset or "30"
+        else:
+            data["end"] = data.get("end") or today
+            data["start"] = data.get("start") or data["end"] - datetime.timedelta(days=29)
+        data["bucket"] = data.get("bucket") or ("week" if (data["end"] - data["start"]).days > 92 else "day")
+        if data["start"] > data["end"]:
+            self.add_error("end", _("The end date is before the start date."))
+        elif (data["end"] - data["start"]).days >= MAX_RANGE_DAYS:
+            self.add_error("start", _("Choose at most %(n)s days.") % {"n": MAX_RANGE_DAYS})
+        return data

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import actions, api_keys, conversation, inbox, inventory, orders, settings, webhooks
+from .views import actions, api_keys, conversation, inbox, inventory, orders, settings, shipping, stats, webhooks
 
 app_name = "seller"
 urlpatterns = [
@@ -34,6 +34,11 @@ urlpatterns = [
     path("webhooks/<int:endpoint_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
     path("webhooks/<int:endpoint_id>/resend/<int:notification_id>/", webhooks.webhook_resend_view,
          name="webhook_resend"),
+    path("shipping/", shipping.shipping, name="shipping"),
+    path("shipping/template.csv", shipping.shipping_template, name="shipping_template"),
+    path("shipping/<int:upload_id>/", shipping.shipping_upload, name="shipping_upload"),
+    path("shipping/<int:upload_id>/report.csv", shipping.shipping_report, name="shipping_report"),
+    path("statistics/", stats.statistics, name="statistics"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:message_id>/read/", inbox.inbox_read, name="inbox_read"),
     path("inbox/read-all/", inbox.inbox_read_all, name="inbox_read_all"),

@@ -416,6 +416,20 @@ WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
 WEBHOOKS_SECRET_GRACE_HOURS = env.int("WEBHOOKS_SECRET_GRACE_HOURS", default=24)
 WEBHOOKS_DISABLE_AFTER_HOURS = env.int("WEBHOOKS_DISABLE_AFTER_HOURS", default=24)
 
+# --- Seller bulk shipping by CSV (seller/bulk_shipping.py) and delivery statistics ----------
+SHIPMENT_UPLOAD_MAX_BYTES = env.int("SHIPMENT_UPLOAD_MAX_BYTES", default=1024 * 1024)
+SHIPMENT_UPLOAD_MAX_ROWS = env.int("SHIPMENT_UPLOAD_MAX_ROWS", default=5000)
+SHIPMENT_UPLOAD_CHUNK = env.int("SHIPMENT_UPLOAD_CHUNK", default=50)  # rows per progress update
+# The statistics rollup (notifications/stats.py) is rebuilt by beat for the last N days (so
+# late delivery receipts and bounces are counted); older days only by `manage.py stats_backfill`.
+STATS_ROLLUP_EVERY_SECONDS = env.int("STATS_ROLLUP_EVERY_SECONDS", default=300)
+STATS_ROLLUP_DAYS = env.int("STATS_ROLLUP_DAYS", default=3)
+CELERY_BEAT_SCHEDULE["notifications.stats-rollup"] = {
+    "task": "notifications.stats_rollup",
+    "schedule": float(STATS_ROLLUP_EVERY_SECONDS),
+    "options": {"expire_seconds": STATS_ROLLUP_EVERY_SECONDS, "queue": CELERY_MAINTENANCE_QUEUE},
+}
+
 # Mount the bare one-query baseline view under /bench/. Off unless BENCH_VIEWS=1: only
 # bench/status_page.sh sets it.
 BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)

@@ -147,7 +147,8 @@ def pages(world):
         "customer": ["/account/", f"/account/orders/{order.number}/", f"/account/orders/{shipped.number}/",
                      "/account/preferences/", "/account/inbox/", "/account/password/", "/checkout/"],
         "seller": ["/seller/", f"/seller/orders/{order.number}/", f"/seller/orders/{shipped.number}/",
-                   "/seller/settings/", "/seller/branding/", "/seller/inbox/"],
+                   "/seller/settings/", "/seller/branding/", "/seller/inbox/", "/seller/shipping/",
+                   "/seller/statistics/"],
         "admin": ["/admin/notifications/notificationtemplate/add/?event=order.shipped&audience=customer&channel=email"],
     }
 
