@@ -37,6 +37,7 @@ class SubjectKind(models.TextChoices):
     ORDER = "order", "Order"
     PRODUCT = "product", "Product"
     ACCOUNT = "account", "Customer account"
+    PROMOTION = "promotion", "Promotion"
 
 
 class Category(models.TextChoices):
@@ -115,7 +116,7 @@ T, SU = Category.TRANSACTIONAL, Category.SHIPPING_UPDATES
 SELLER_CHANNELS = (E, S, I)
 SELLER_OPT_IN_CHANNELS = frozenset({S})
 SEC, ACC, MKT, SA = Category.SECURITY, Category.ACCOUNT, Category.MARKETING, Category.SELLER_ALERT
-PRODUCT, ACCOUNT = SubjectKind.PRODUCT, SubjectKind.ACCOUNT
+PRODUCT, ACCOUNT, PROMOTION = SubjectKind.PRODUCT, SubjectKind.ACCOUNT, SubjectKind.PROMOTION
 
 EVENTS: dict[str, EventDef] = {
     e.code: e
@@ -176,6 +177,9 @@ EVENTS: dict[str, EventDef] = {
                  must_carry="product, confirm link; nothing more is sent without it"),
         EventDef("product.updated", "Product updated", MKT, (E,), subject=PRODUCT, supplier_channels=(E,),
                  must_carry="what changed (version, material, design); unsubscribe"),
+        # --- a promotion (marketing app): written by the chunked fan-out, not notification_enqueue ---
+        EventDef("promotion.launched", "Promotion", MKT, (E, S), subject=PROMOTION,
+                 must_carry="discount, start and end, eligible products, code; unsubscribe (SMS: Reply STOP)"),
         # --- about a customer account ----------------------------------------------------------
         EventDef("loyalty.tier_reached", "New loyalty tier", ACC, (E, I), subject=ACCOUNT,
                  must_carry="new tier, points total, benefits"),

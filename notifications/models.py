@@ -98,6 +98,10 @@ class Notification(models.Model):
                          condition=~models.Q(subject_type="order")),
             models.Index(fields=["recipient_address", "created_at"], name="notification_sms_recent",
                          condition=models.Q(channel="sms")),
+            # A promotion's rows only: the pacing pump (queued rows in id order per channel) and the
+            # progress counts (status per channel) read this index alone.
+            models.Index(fields=["subject_id", "channel", "status", "id"], name="notification_promotion",
+                         condition=models.Q(subject_type="promotion")),
         ]
 
     def __str__(self):

@@ -4,6 +4,8 @@ from django.templatetags.static import static as static_url
 from django.urls import include, path
 from django.views.generic.base import RedirectView
 
+from accounts.views import unsubscribe as unsubscribe_view
+
 
 
 class FaviconRedirect(RedirectView):
@@ -20,6 +22,8 @@ urlpatterns = [
     path("favicon.ico", FaviconRedirect.as_view()),
     path("", include("ops.urls")),  # /healthz, /readyz, /metrics (issue 16)
     path("admin/", admin.site.urls),
+    # RFC 8058 one-click unsubscribe (List-Unsubscribe in every marketing email): signed token, no login.
+    path("u/<str:token>/", unsubscribe_view, name="unsubscribe_one_click"),
     path("account/", include("accounts.urls")),
     path("seller/", include("seller.urls")),
     path("api/", include("api.urls")),
