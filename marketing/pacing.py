@@ -49,7 +49,11 @@ def pump_once(promotion, *, now=None, clock: float | None = None) -> dict:
 
     from .models import FanOut
 
+    from .models import Promotion
+
     now = now or timezone.now()
+    if Promotion.objects.filter(pk=promotion.pk).values_list("status", flat=True).first() != Promotion.Status.SENDING:
+        return {}
     fanout = FanOut.objects.filter(source=FanOut.Source.PROMOTION, source_id=promotion.pk).first()
     if fanout is None:
         return {}
