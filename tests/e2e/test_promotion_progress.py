@@ -1,0 +1,58 @@
+"""In a real browser: the seller watches a promotion's progress bar fill in place (htmx polling a
+partial, no inline script) while the fan-out writes chunks and the pump releases them."""
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import ConsentRecord
+from marketing import fanout as engine
+from marketing.models import FanOut, Promotion
+from marketing.pacing import pump_once
+from tests.factories import CustomerFactory, ProductFactory, SellerFactory, StoreFactory
+
+from .conftest import login
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+PHONE = {"width": 390, "height": 844}
+
+
+def test_the_progress_bar_updates_in_place(live_server, new_page, screenshot, settings):
+    settings.NOTIFY_MARKETING_RATE = {"email": 1000}
+    store = StoreFactory(name="Lumen Lights", slug="lumen")
+    lamp = ProductFactory(store=store, name="Desk Lamp", sku="LAMP-1")
+    for i in range(12):
+        user = CustomerFactory(email=f"fan{i}@example.com", first_name=f"Fan{i}")
+        ConsentRecord.objects.create(user=user, email=user.email, kind="marketing_email", granted=True,
+                                     source="checkout")
+    seller = SellerFactory(store=store, username="nina", first_name="Nina")  # after them: not in chunk 1
+    now = timezone.now()
+    promotion = Promotion.objects.create(title="Spring sale", store=store, discount_percent=20, code="SPRING20",
+                                         starts_at=now, ends_at=now + datetime.timedelta(days=7), channels=["email"],
+                                         status=Promotion.Status.SENDING)
+    promotion.products.set([lamp])
+    from marketing.context import promotion_context
+
+    Promotion.objects.filter(pk=promotion.pk).update(context=promotion_context(promotion))
+    fanout = FanOut.objects.create(key=promotion.event_key, source="promotion", source_id=promotion.pk, audience=12)
+    engine.fanout_run(fanout.pk, chunk_size=3, max_chunks=1)  # a quarter written, nothing sent yet
+
+    page = new_page()
+    login(page, live_server.url, seller)
+    page.goto(f"{live_server.url}/seller/promotions/{promotion.pk}/")
+    assert page.locator('[data-testid="written-pct"]').inner_text() == "25"
+    assert page.locator('[data-testid="sent-pct"]').inner_text() == "0"
+
+    promotion.refresh_from_db()
+    engine.fanout_run(fanout.pk, chunk_size=3)  # the rest is written
+    pump_once(promotion, clock=100.0)  # and released to the (eager) workers
+    page.locator('[data-testid="count-sent"]', has_text="12").wait_for(timeout=10_000)  # no reload
+    assert page.locator('[data-testid="written-pct"]').inner_text() == "100"
+    assert page.locator('[data-testid="sent-pct"]').inner_text() == "100"
+    assert page.locator('[data-testid="sent-bar"]').get_attribute("value") == "100"
+    screenshot(page, "promotion-progress")
+
+    phone = new_page(viewport=PHONE)
+    login(phone, live_server.url, seller)
+    phone.goto(f"{live_server.url}/seller/promotions/{promotion.pk}/")
+    screenshot(phone, "promotion-progress-phone")
