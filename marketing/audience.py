@@ -20,9 +20,8 @@ from notifications.models import Notification, Suppression
 
 CONSENT_KIND = {Channel.EMAIL: ConsentRecord.Kind.MARKETING_EMAIL, Channel.SMS: ConsentRecord.Kind.MARKETING_SMS}
 LEGAL_BASIS_PREFIX = {Channel.EMAIL: "consent: marketing email, record #", Channel.SMS: "consent: marketing SMS, record #"}
-# What every promotion row's own context holds: a pointer to the promotion's one shared context
-# (marketing.delivery.expand fills in the rest when the row is sent).
-ROW_CONTEXT = '{"shared": "promotion"}'
+# Every promotion row's own context is {"shared": "promotion", "first_name": …}: a pointer to the
+# promotion's one shared context (marketing.delivery fills in the rest when the row is sent).
 
 
 def _t(model) -> str:
@@ -36,14 +35,42 @@ def _address_sql(channel: str) -> str:
 def _from_where(channel: str) -> str:
     """FROM/WHERE of the audience over ``u.id`` in (%s, %s]: params (kind, low, high, channel)."""
     users, consents, supp = _t(User), _t(ConsentRecord), _t(Suppression)
+    latest = (f"SELECT c2.id, c2.granted FROM {consents} c2 WHERE c2.user_id = u.id AND c2.kind = %s"
+              f" ORDER BY c2.created_at DESC, c2.id DESC LIMIT 1")
+    if connection.vendor == "postgresql":
+        # LATERAL: one index probe per user of the chunk (a join on the subquery's id would make the
+        # planner hash the whole consent table for every chunk).
+        joined = f"FROM {users} u CROSS JOIN LATERAL ({latest}) c"
+    else:
+        joined = f"FROM {users} u JOIN {consents} c ON c.id = (SELECT id FROM ({latest}))"
     return (
-        f"FROM {users} u JOIN {consents} c ON c.id = ("
-        f" SELECT c2.id FROM {consents} c2 WHERE c2.user_id = u.id AND c2.kind = %s"
-        f" ORDER BY c2.created_at DESC, c2.id DESC LIMIT 1)"
+        f"{joined}"
         f" WHERE u.id > %s AND u.id <= %s AND u.is_active AND u.deleted_at IS NULL AND c.granted"
         f" AND {_address_sql(channel)} <> ''"
         f" AND NOT EXISTS (SELECT 1 FROM {supp} s WHERE s.channel = %s AND s.address = {_address_sql(channel)})"
     )
+
+
+def _row_context_sql() -> str:
+    name = "COALESCE(NULLIF(u.first_name, ''), u.username)"
+    if connection.vendor == "postgresql":
+        return f"jsonb_build_object('shared', 'promotion', 'first_name', {name})"
+    return f"json_object('shared', 'promotion', 'first_name', {name})"
+
+
+def withdrawn(notification_ids: list[int]) -> list[int]:
+    """Of these promotion rows, the ones whose recipient's latest consent for the row's channel is
+    no longer a grant (one query for a whole tick of the pump)."""
+    from django.db.models import OuterRef, Q, Subquery
+
+    def latest(kind):
+        return Subquery(ConsentRecord.objects.filter(user_id=OuterRef("recipient_id"), kind=kind)
+                        .order_by("-created_at", "-id").values("granted")[:1])
+
+    rows = (Notification.objects.filter(pk__in=notification_ids)
+            .annotate(email_ok=latest(CONSENT_KIND[Channel.EMAIL]), sms_ok=latest(CONSENT_KIND[Channel.SMS]))
+            .filter(Q(channel=Channel.EMAIL) & ~Q(email_ok=True) | Q(channel=Channel.SMS) & ~Q(sms_ok=True)))
+    return list(rows.values_list("id", flat=True))
 
 
 def count(channel: str, low: int = 0, high: int | None = None) -> int:
@@ -57,7 +84,6 @@ def insert_chunk(*, promotion, channel: str, low: int, high: int, now, parked_un
     """Write the rows of users (low, high] on ``channel``; returns how many were new."""
     fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
     at = connection.ops.adapt_datetimefield_value
-    json_cast = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     exprs = {
         "event": ("%s", ["promotion.launched"]),
         "event_key": ("%s", [promotion.event_key]),
@@ -71,7 +97,9 @@ def insert_chunk(*, promotion, channel: str, low: int, high: int, now, parked_un
         "store_id": ("%s", [promotion.store_id]),
         "subject_type": ("%s", [SubjectKind.PROMOTION]),
         "subject_id": ("%s", [promotion.pk]),
-        "context": (json_cast, [ROW_CONTEXT]),
+        # The row's own context: the pointer to the shared one, and the first name (so delivery
+        # needs no read of the user for an email).
+        "context": (_row_context_sql(), []),
         "legal_basis": ("%s || CAST(c.id AS TEXT)", [LEGAL_BASIS_PREFIX[channel]]),
         # Parked: the pacing pump releases rows at the channel's rate (send_after = now).
         "send_after": ("%s", [at(parked_until)]),

@@ -59,16 +59,23 @@ def prepare_claimed(n, now) -> dict | None:
     if promotion.status == Promotion.Status.PAUSED:
         return dict(undo, status=S.QUEUED, send_after=now + PAUSED_RECHECK,
                     status_reason="Held: the promotion is paused.")
-    if not consent_granted(n.recipient_id, n.channel):
+    # The pump checked consent for its whole tick just before release; a row held since (pause,
+    # quiet hours: it has a reason) or an SMS is checked again here, one by one.
+    if (n.status_reason or n.channel != Channel.EMAIL) and not consent_granted(n.recipient_id, n.channel):
         return dict(undo, status=S.SKIPPED, status_reason="Not sent: the customer withdrew marketing consent.")
-    user = n.recipient
+    own = n.context or {}
+    user = None
     if n.channel == Channel.SMS:
+        user = n.recipient
         until = quiet_hours_end(user, now, category=Category.MARKETING, channel=Channel.SMS,
                                 phone=n.recipient_address)
         if until:
             return dict(undo, status=S.QUEUED, send_after=until,
                         status_reason=held_reason(until, recipient_time_zone(user, n.recipient_address)))
-    first_name = (user.first_name or user.username) if user is not None else ""
+    first_name = own.get("first_name")
+    if first_name is None:
+        user = user or n.recipient
+        first_name = (user.first_name or user.username) if user is not None else ""
     n.context = for_row(promotion.context, first_name=first_name, address=n.recipient_address,
                         channel=n.channel, promotion_id=promotion.pk)
     return None

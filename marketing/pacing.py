@@ -47,9 +47,8 @@ def pump_once(promotion, *, now=None, clock: float | None = None) -> dict:
     from notifications.models import Notification
     from notifications.outbox import dispatch_quietly
 
-    from .models import FanOut
-
-    from .models import Promotion
+    from .audience import withdrawn
+    from .models import FanOut, Promotion
 
     now = now or timezone.now()
     if Promotion.objects.filter(pk=promotion.pk).values_list("status", flat=True).first() != Promotion.Status.SENDING:
@@ -70,8 +69,16 @@ def pump_once(promotion, *, now=None, clock: float | None = None) -> dict:
         if not ids:
             released[channel] = 0
             continue
-        Notification.objects.filter(pk__in=ids, status=Notification.Status.QUEUED).update(send_after=now)
         pumped[channel] = ids[-1]
+        # Consent is checked again for the whole tick at once: an unsubscribe since the row was
+        # written wins (delivery checks it once more for a row held back by a pause or quiet hours).
+        gone = set(withdrawn(ids))
+        if gone:
+            Notification.objects.filter(pk__in=gone, status=Notification.Status.QUEUED).update(
+                status=Notification.Status.SKIPPED, updated_at=now,
+                status_reason="Not sent: the customer withdrew marketing consent.")
+            ids = [pk for pk in ids if pk not in gone]
+        Notification.objects.filter(pk__in=ids, status=Notification.Status.QUEUED).update(send_after=now)
         dispatch_quietly(ids)
         released[channel] = len(ids)
     FanOut.objects.filter(pk=fanout.pk).update(pumped=pumped)
