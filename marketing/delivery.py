@@ -50,7 +50,8 @@ def prepare_claimed(n, now) -> dict | None:
     from .models import Promotion
 
     S = Notification.Status
-    undo = {"attempts": max(0, n.attempts - 1), "updated_at": now}
+    # record_batch (PostgreSQL) always sets these: say them, or they would be NULL.
+    undo = {"attempts": max(0, n.attempts - 1), "updated_at": now, "last_error": "", "retry_at": None}
     promotion = _promotion(n.subject_id)
     if promotion is None or promotion.status == Promotion.Status.CANCELLED:
         return dict(undo, status=S.SKIPPED, status_reason="Not sent: the promotion was cancelled.")
