@@ -9,7 +9,6 @@ held (paused, quiet hours) or skipped (cancelled, ended, unsubscribed) and says 
 import datetime
 import time
 
-from django.utils import timezone
 
 from notifications.events import Category, Channel
 

@@ -1,7 +1,7 @@
 """Reads for promotions: the progress a person watches (counts, bar, rate)."""
 import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from .models import FanOut, Promotion

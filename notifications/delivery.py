@@ -419,4 +419,10 @@ def sms_inbound_keyword(*, from_number: str, body: str, opt_out_type: str = "") 
                           source=f"SMS {word}"[:64]) for u in users
         ] or [ConsentRecord(user=None, email="", kind=ConsentRecord.Kind.SMS_UPDATES, granted=granted,
                             source=f"SMS {word} from {number}"[:64])])
+        if action == "stop":
+            # STOP ends marketing texts too (the promotion audience reads this); START does not
+            # bring them back: marketing needs its own opt-in.
+            ConsentRecord.objects.bulk_create([
+                ConsentRecord(user=u, email=u.email, kind=ConsentRecord.Kind.MARKETING_SMS, granted=False,
+                              source=f"SMS {word}"[:64]) for u in users])
     return action

@@ -3,7 +3,6 @@ pacing, one shared context, and the promotion.launched message itself."""
 import pytest
 from django.core import mail
 
-from accounts.models import User
 from marketing import fanout as engine
 from marketing.models import FanOut, Promotion
 from marketing.pacing import pump_once, take_tokens

@@ -4,9 +4,6 @@ message must carry, and a real row's context, once delivery fills it in, has the
 import pytest
 from django.core import mail
 
-from marketing import fanout as engine
-from marketing.models import FanOut
-from marketing.pacing import pump_once
 from marketing.services import promotion_launch, promotion_preview
 from notifications.context import sample_context
 from notifications.events import EVENTS
