@@ -185,3 +185,30 @@ def test_marketing_sms_waits_for_local_daytime_and_says_reply_stop(shop, frozen_
     assert held.status == "queued" and held.send_after.hour == 16  # 08:00 in Los Angeles = 16:00 UTC
     sent = Notification.objects.get(recipient_address="+447700900123")
     assert sent.status == "sent" and sent.body_text.endswith("Reply STOP to opt out")
+
+
+def test_beat_tick_launches_a_scheduled_promotion_and_restarts_a_stalled_fanout(shop, frozen_clock, commit):
+    import datetime
+
+    from marketing.tasks import tick
+
+    store, lamp, *_ = shop
+    customers(3)
+    promotion = make_promotion(store, [lamp], start=frozen_clock_now())
+    promotion_launch(promotion=promotion, at=frozen_clock_now() + datetime.timedelta(hours=1))
+    assert Promotion.objects.get(pk=promotion.pk).status == "scheduled"
+    assert tick()["launched"] == 0
+    frozen_clock.shift(datetime.timedelta(hours=1, seconds=1))
+    with commit():
+        assert tick()["launched"] == 1
+    fanout = FanOut.objects.get(source="promotion", source_id=promotion.pk)
+    assert fanout.status == "done" and fanout.written == 3
+
+    # A fan-out whose worker died (no chunk for minutes) is started again by the next tick.
+    other = make_promotion(store, [lamp], start=frozen_clock_now(), code="AGAIN10")
+    stalled = launch_without_running(other)
+    engine.fanout_run(stalled.pk, chunk_size=1, max_chunks=1)
+    frozen_clock.shift(datetime.timedelta(minutes=5))
+    assert tick()["fanouts"] == 1
+    stalled.refresh_from_db()
+    assert stalled.status == "done" and stalled.written == 3
