@@ -63,3 +63,29 @@ def test_seller_creates_launches_and_watches_their_own_promotion(client, shop, f
     assert client.get(reverse("seller:promotion_detail", args=[promotion.pk])).status_code == 404
     assert client.get(reverse("seller:promotion_progress", args=[promotion.pk])).status_code == 404
     assert client.post(reverse("seller:promotion_action", args=[promotion.pk, "cancel"])).status_code == 404
+
+
+def test_query_counts_do_not_grow_with_promotions_or_recipients(client, shop, frozen_clock, commit,
+                                                                django_assert_num_queries):
+    store, lamp, *_ = shop
+    seller = SellerFactory(store=store)
+    client.force_login(seller)
+    first = make_promotion(store, [lamp], start=timezone.now())
+    client.get(reverse("seller:promotions"))  # warm the session and caches
+    with django_assert_num_queries(QUERIES_LIST) as one:
+        client.get(reverse("seller:promotions"))
+    for i in range(5):
+        make_promotion(store, [lamp], start=timezone.now(), code=f"MORE{i}0")
+    with django_assert_num_queries(len(one.captured_queries)):
+        client.get(reverse("seller:promotions"))
+    customers(6)
+    with commit():
+        from marketing.services import promotion_launch
+
+        promotion_launch(promotion=first)
+    with django_assert_num_queries(QUERIES_PROGRESS):
+        client.get(reverse("seller:promotion_progress", args=[first.pk]))
+
+
+QUERIES_LIST = 4  # fixed, whatever the number of promotions
+QUERIES_PROGRESS = 6  # fixed, whatever the number of recipients (counts are aggregates)
