@@ -26,6 +26,8 @@ def test_admin_progress_page_launch_and_partial(frozen_clock, admin_client, shop
     body = partial.content.decode()
     assert partial.status_code == 200
     assert 'data-testid="count-written">4<' in body and 'data-testid="count-sent">4<' in body
+    after = admin_client.get(reverse("admin:marketing_promotion_change", args=[promotion.pk]))
+    assert after.status_code == 200 and "Pause" in after.content.decode()  # read-only once sending
     preview = admin_client.get(reverse("admin:marketing_promotion_preview", args=[promotion.pk, "email"]))
     assert "SPRING20" in preview.content.decode()
     mail.outbox = []
