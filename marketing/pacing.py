@@ -84,18 +84,3 @@ def pump_once(promotion, *, now=None, clock: float | None = None) -> dict:
     FanOut.objects.filter(pk=fanout.pk).update(pumped=pumped)
     return released
 
-
-def remaining(promotion) -> int:
-    """Rows still parked behind the pump."""
-    from notifications.models import Notification
-
-    from .models import FanOut
-
-    fanout = FanOut.objects.filter(source=FanOut.Source.PROMOTION, source_id=promotion.pk).first()
-    pumped = (fanout.pumped or {}) if fanout else {}
-    total = 0
-    for channel in promotion.channels:
-        total += Notification.objects.filter(subject_type="promotion", subject_id=promotion.pk, channel=channel,
-                                             status=Notification.Status.QUEUED,
-                                             id__gt=pumped.get(channel, 0)).count()
-    return total
