@@ -82,3 +82,24 @@ def test_staff_see_the_promotion_with_its_progress_and_previews_in_the_admin(liv
     page.locator('[data-testid="preview-sms"]').click()
     page.locator('[data-testid="promotion-preview"]', has_text="Reply STOP to opt out").wait_for()
     screenshot(page, "promotion-admin")
+
+
+def test_a_customer_applies_the_code_in_the_cart(live_server, new_page):
+    store = StoreFactory(name="Lumen Lights", slug="lumen")
+    lamp = ProductFactory(store=store, name="Desk Lamp", slug="desk-lamp", sku="LAMP-1", price="40.00",
+                          stock_on_hand=5)
+    now = timezone.now()
+    promotion = Promotion.objects.create(title="Spring sale", store=store, discount_percent=20, code="SPRING20",
+                                         starts_at=now, ends_at=now + datetime.timedelta(days=7), channels=["email"],
+                                         status=Promotion.Status.SENT)
+    promotion.products.set([lamp])
+    page = new_page(viewport=PHONE)
+    page.goto(f"{live_server.url}{lamp.get_absolute_url()}")
+    page.click("form[action*='cart/add'] button[type=submit]")
+    page.fill("input[name=code]", "nope")
+    page.click(".promo-form button[type=submit]")
+    page.locator(".msg.error, .messages", has_text="That code does not exist.").first.wait_for()
+    page.fill("input[name=code]", "spring20")
+    page.click(".promo-form button[type=submit]")
+    page.locator('[data-testid="cart-discount"]', has_text="-£8.00").wait_for()
+    page.screenshot()  # looked at, phone width; not one of the README pictures
