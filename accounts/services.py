@@ -25,17 +25,25 @@ def user_create(*, username: str, email: str, password: str | None = None, passw
 
 
 @transaction.atomic
-def marketing_unsubscribe(*, email: str, source: str = "unsubscribe link", ip: str | None = None) -> None:
-    """Withdraw marketing email consent for an address (and its account's preference, if any)."""
+def marketing_unsubscribe(*, email: str, source: str = "unsubscribe link", ip: str | None = None,
+                          channel: str = "email") -> None:
+    """Withdraw marketing consent on one channel (email: for an address; sms: for a number) and
+    switch the account's marketing preference for that channel off, if there is an account."""
     from notifications.events import Category, Channel
     from notifications.models import CustomerPreference
 
     from .models import ConsentRecord
 
-    email = email.strip().lower()
-    user = User.objects.filter(email__iexact=email).first()
-    ConsentRecord.objects.create(user=user, email=email, kind=ConsentRecord.Kind.MARKETING_EMAIL, granted=False,
+    if channel == Channel.SMS:
+        number = email.strip()
+        user = User.objects.filter(phone=number).first() if number else None
+        kind, email = ConsentRecord.Kind.MARKETING_SMS, (user.email if user else "")
+    else:
+        email = email.strip().lower()
+        user = User.objects.filter(email__iexact=email).first()
+        kind, channel = ConsentRecord.Kind.MARKETING_EMAIL, Channel.EMAIL
+    ConsentRecord.objects.create(user=user, email=email, kind=kind, granted=False,
                                  source=source[:64], ip_address=ip or None)
     if user is not None:
-        CustomerPreference.objects.update_or_create(user=user, category=Category.MARKETING, channel=Channel.EMAIL,
+        CustomerPreference.objects.update_or_create(user=user, category=Category.MARKETING, channel=channel,
                                                     defaults={"enabled": False})

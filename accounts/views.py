@@ -60,15 +60,26 @@ def locked_out(request, credentials, *args, **kwargs):
 
 @csrf_exempt
 def unsubscribe(request, token):
-    """One-click marketing unsubscribe from an email (RFC 8058 POST from the mail client, or the
-    button on this page). The signed token is the authorisation; GET only asks."""
+    """One-click marketing unsubscribe (RFC 8058): the mail client POSTs
+    ``List-Unsubscribe=One-Click`` to the List-Unsubscribe URL, with no cookie, session or CSRF
+    token; the signed per-recipient token is the authorisation. A person's GET only asks (a link
+    scanner following it changes nothing); the page's button POSTs. The withdrawal is a
+    ConsentRecord for that token's channel (email, or a number's SMS)."""
     try:
-        email = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=365 * 86400)["e"]
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=365 * 86400)
+        address, channel = data["e"], data.get("c", "email")
     except (signing.BadSignature, KeyError, TypeError):
         return render(request, "accounts/unsubscribe.html", {"state": "invalid"}, status=400)
+    if channel not in ("email", "sms"):
+        return render(request, "accounts/unsubscribe.html", {"state": "invalid"}, status=400)
+    context = {"email": address, "channel": channel}
     if request.method == "POST":
-        marketing_unsubscribe(email=email, ip=request.META.get("REMOTE_ADDR"))
-        return render(request, "accounts/unsubscribe.html", {"state": "done", "email": email})
+        promotion = data.get("p")
+        source = f"unsubscribe: promotion {promotion}" if promotion else "unsubscribe link"
+        from notify_site.client_ip import client_ip_or_none
+
+        marketing_unsubscribe(email=address, ip=client_ip_or_none(request), channel=channel, source=source)
+        return render(request, "accounts/unsubscribe.html", dict(context, state="done"))
     if request.method not in ("GET", "HEAD"):
         return render(request, "accounts/unsubscribe.html", {"state": "invalid"}, status=405)
-    return render(request, "accounts/unsubscribe.html", {"state": "ask", "email": email})
+    return render(request, "accounts/unsubscribe.html", dict(context, state="ask"))

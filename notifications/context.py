@@ -214,6 +214,9 @@ def _order(subject: Subject) -> dict:
         "placed_at": when(order.placed_at),
         "currency": order.currency,
         "subtotal": money(order.subtotal, order.currency),
+        # A promotion code redeemed at checkout (marketing): the discount line of the totals.
+        "promo_code": order.promo_code,
+        "discount_total": money(order.discount_total, order.currency) if order.discount_total else "",
         "shipping_total": money(order.shipping_total, order.currency),
         "tax_total": money(order.tax_total, order.currency),
         "total": money(order.total, order.currency),

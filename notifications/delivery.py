@@ -19,7 +19,7 @@ from ops.logs import bind as log_context
 
 from .bookkeeping import record_batch
 from .channels import ChannelError, OutgoingMessage, get_channel
-from .events import EVENTS, Audience, Channel, get_event
+from .events import EVENTS, Audience, Channel, SubjectKind, get_event
 from .models import DeliveryAttempt, Notification, NotificationTemplate, PlatformSettings, Suppression
 from .rendering import Rendered, RenderError, render
 
@@ -231,6 +231,14 @@ def _deliver_one(pk: int, retries: int) -> Outcome:
 
 
 def _deliver_claimed(n: Notification, now, retries: int) -> Outcome:
+    if n.subject_type == SubjectKind.PROMOTION:
+        # A promotion row holds a pointer to its promotion's shared context; may it go now?
+        from marketing.delivery import prepare_claimed
+
+        instead = prepare_claimed(n, now)
+        if instead is not None:
+            record_batch(attempts=[], deferred=[], updates=[(n.pk, S.SENDING, instead)])
+            return Outcome("held" if instead["status"] == S.QUEUED else "skipped")
     # It waited out quiet hours: is it still true? (A webhook's send_after is its retry time.)
     if n.send_after is not None and n.channel != Channel.WEBHOOK:
         reason = superseded_reason(n)
@@ -411,4 +419,10 @@ def sms_inbound_keyword(*, from_number: str, body: str, opt_out_type: str = "") 
                           source=f"SMS {word}"[:64]) for u in users
         ] or [ConsentRecord(user=None, email="", kind=ConsentRecord.Kind.SMS_UPDATES, granted=granted,
                             source=f"SMS {word} from {number}"[:64])])
+        if action == "stop":
+            # STOP ends marketing texts too (the promotion audience reads this); START does not
+            # bring them back: marketing needs its own opt-in.
+            ConsentRecord.objects.bulk_create([
+                ConsentRecord(user=u, email=u.email, kind=ConsentRecord.Kind.MARKETING_SMS, granted=False,
+                              source=f"SMS {word}"[:64]) for u in users])
     return action

@@ -40,6 +40,7 @@ class SubjectKind(models.TextChoices):
     PRODUCT = "product", "Product"
     ACCOUNT = "account", "Customer account"
     STORE = "store", "Store"  # a store's digest of many orders (notifications.digest)
+    PROMOTION = "promotion", "Promotion"
 
 
 class Category(models.TextChoices):
@@ -121,7 +122,7 @@ T, SU = Category.TRANSACTIONAL, Category.SHIPPING_UPDATES
 SELLER_CHANNELS = (E, S, I)
 SELLER_OPT_IN_CHANNELS = frozenset({S})
 SEC, ACC, MKT, SA = Category.SECURITY, Category.ACCOUNT, Category.MARKETING, Category.SELLER_ALERT
-PRODUCT, ACCOUNT, STORE = SubjectKind.PRODUCT, SubjectKind.ACCOUNT, SubjectKind.STORE
+PRODUCT, ACCOUNT, STORE, PROMOTION = SubjectKind.PRODUCT, SubjectKind.ACCOUNT, SubjectKind.STORE, SubjectKind.PROMOTION
 
 EVENTS: dict[str, EventDef] = {
     e.code: e
@@ -198,6 +199,9 @@ EVENTS: dict[str, EventDef] = {
                  must_carry="product, confirm link; nothing more is sent without it"),
         EventDef("product.updated", "Product updated", MKT, (E,), subject=PRODUCT, supplier_channels=(E,),
                  must_carry="what changed (version, material, design); unsubscribe"),
+        # --- a promotion (marketing app): written by the chunked fan-out, not notification_enqueue ---
+        EventDef("promotion.launched", "Promotion", MKT, (E, S), subject=PROMOTION,
+                 must_carry="discount, start and end, eligible products, code; unsubscribe (SMS: Reply STOP)"),
         # --- about a customer account ----------------------------------------------------------
         EventDef("loyalty.tier_reached", "New loyalty tier", ACC, (E, I), subject=ACCOUNT,
                  must_carry="new tier, points total, benefits"),

@@ -106,6 +106,10 @@ class Notification(models.Model):
                          condition=models.Q(channel="sms")),
             models.Index(fields=["send_after"], name="notification_digest_due",
                          condition=models.Q(status="held_for_digest")),
+            # A promotion's rows only: the pacing pump (queued rows in id order per channel) and the
+            # progress counts (status per channel) read this index alone.
+            models.Index(fields=["subject_id", "channel", "status", "id"], name="notification_promotion",
+                         condition=models.Q(subject_type="promotion")),
         ]
 
     def __str__(self):

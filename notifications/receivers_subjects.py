@@ -11,6 +11,7 @@ from catalog import signals as catalog_signals
 from orders import links
 
 from .context import money, when
+from .events import Audience
 from .outbox import notification_enqueue
 from .subjects import AccountSubject, ProductSubject
 
@@ -106,7 +107,18 @@ def on_stock_alert_requested(sender, subscription, product, **kwargs):
 @receiver(catalog_signals.product_updated, dispatch_uid="notifications.product_updated")
 def on_product_updated(sender, product, event, what, note, **kwargs):
     subject = ProductSubject(product=product, event=event, change={"what": what, "note": note})
-    notification_enqueue(event="product.updated", event_key=_pe("product.updated", event), subject=subject)
+    # The supplier (one row) in the change's transaction; the past buyers, who may be many, by the
+    # chunked fan-out (marketing.fanout), started when the change commits.
+    notification_enqueue(event="product.updated", event_key=_pe("product.updated", event), subject=subject,
+                         audiences=(Audience.SUPPLIER,))
+    from django.conf import settings
+
+    from marketing.fanout import fanout_start
+    from marketing.models import FanOut
+
+    if getattr(settings, "NOTIFICATIONS_SUPPRESSED", False):
+        return
+    fanout_start(source=FanOut.Source.PRODUCT_UPDATE, source_id=event.pk, key=_pe("product.updated", event))
 
 
 # --- loyalty -------------------------------------------------------------------------------------

@@ -121,15 +121,37 @@ def marketing_consented(emails: set[str]) -> dict[str, object]:
 
 
 def buyer_recipients(product, channels) -> list[Recipient]:
-    """Past buyers of the product whose latest marketing choice is yes, by email."""
-    from django.contrib.auth import get_user_model
-
-    from orders.models import OrderLine
-
+    """Past buyers of the product whose latest marketing choice is yes, by email (all at once: the
+    product.updated fan-out writes them a chunk at a time with ``buyer_recipients_chunk``)."""
     if Channel.EMAIL not in channels:
         return []
+    from orders.models import OrderLine
+
     rows = (OrderLine.objects.filter(product_id=product.pk).values_list("order__email", "order__customer_id")
             .distinct())
+    return _consenting_buyers(rows)
+
+
+def buyer_recipients_chunk(product, *, after: str, size: int) -> tuple[list[Recipient], str, int]:
+    """The next ``size`` buyer addresses after ``after`` (keyset over the order email, lower-cased):
+    (the consenting recipients among them, the last address looked at, how many were looked at)."""
+    from django.db.models.functions import Lower
+
+    from orders.models import Order
+
+    emails = list(Order.objects.filter(lines__product_id=product.pk).annotate(addr=Lower("email"))
+                  .filter(addr__gt=after or "").exclude(addr="").order_by("addr")
+                  .values_list("addr", flat=True).distinct()[:size])
+    if not emails:
+        return [], after, 0
+    rows = (Order.objects.filter(lines__product_id=product.pk).annotate(addr=Lower("email"))
+            .filter(addr__in=emails).values_list("addr", "customer_id").distinct())
+    return _consenting_buyers(rows), emails[-1], len(emails)
+
+
+def _consenting_buyers(rows) -> list[Recipient]:
+    from django.contrib.auth import get_user_model
+
     emails, users_by_email = set(), {}
     for email, customer_id in rows:
         email = (email or "").strip().lower()

@@ -56,6 +56,14 @@ def customer_preferences_matrix(user) -> list[dict]:
     """Rows for the customer's preferences page: one per category, ``channels`` maps channel →
     {"enabled": bool, "locked": bool}. Locked cells (transactional, security) cannot be switched off."""
     saved = {(p.category, p.channel): p.enabled for p in CustomerPreference.objects.filter(user=user)}
+    # Marketing per channel is what the latest consent record says (checkout opt-in, this grid,
+    # an unsubscribe link, STOP): the promotion audience reads the same records.
+    from accounts.models import ConsentRecord
+
+    consent_channel = {"marketing_email": "email", "marketing_sms": "sms"}
+    for kind, granted in (ConsentRecord.objects.filter(user=user, kind__in=list(consent_channel))
+                          .order_by("created_at", "id").values_list("kind", "granted")):
+        saved[(Category.MARKETING, consent_channel[kind])] = granted  # the last one wins
     from .events import EVENTS
     from .services import category_default
 

@@ -199,13 +199,6 @@ class StoreKind:
 
     def reference(self, subject) -> Ref:
         return Ref(SubjectKind.STORE, subject.store.pk, None, subject.store.pk)
-
-    def allowed(self, definition, audience, subject) -> bool:
-        return True
-
-    def recipients(self, event, audience, channels, subject) -> list[Recipient]:
-        return []
-
     def context(self, event, audience, subject) -> dict:
         from .digest import digest_context
 
@@ -222,8 +215,44 @@ class StoreKind:
         return sample_digest_subject()
 
 
+@dataclass
+class PromotionSubject:
+    """A promotion (marketing.Promotion); ``products`` only for the unsaved sample."""
+
+    promotion: object
+    products: list | None = None
+
+
+class PromotionKind:
+    """A promotion's rows are written by the chunked fan-out (marketing.fanout) straight from the
+    consent records, never through ``notification_enqueue``: no recipient list is built here. Every
+    row shares the promotion's one context (Promotion.context); ``personalise`` is what delivery
+    adds per row (marketing.context.for_row)."""
+
+    name = SubjectKind.PROMOTION
+
+    def reference(self, subject: PromotionSubject) -> Ref:
+        return Ref(SubjectKind.PROMOTION, subject.promotion.pk, None, subject.promotion.store_id)
+    def context(self, event, audience, subject: PromotionSubject) -> dict:
+        from marketing.context import promotion_context
+
+        return promotion_context(subject.promotion, subject.products)
+
+    def personalise(self, ctx, recipient, audience, subject) -> dict:
+        from marketing.context import for_row
+
+        return for_row(ctx, first_name=_first_name(recipient.user), address=recipient.address,
+                       channel=recipient.channel, promotion_id=subject.promotion.pk)
+
+    def sample(self, event):
+        from marketing.context import sample_promotion
+
+        promotion, products = sample_promotion()
+        return PromotionSubject(promotion, products)
+
+
 KINDS = {SubjectKind.ORDER: OrderKind(), SubjectKind.PRODUCT: ProductKind(), SubjectKind.ACCOUNT: AccountKind(),
-         SubjectKind.STORE: StoreKind()}
+         SubjectKind.STORE: StoreKind(), SubjectKind.PROMOTION: PromotionKind()}
 
 
 def subject_kind(event_code: str):
@@ -236,6 +265,9 @@ def sample_context(event_code: str, audience: str) -> dict:
     subject = kind.sample(event_code)
     ctx = kind.context(event_code, audience, subject)
     ctx["recipient"] = {"first_name": "Ada" if audience == Audience.CUSTOMER else "Sam", "audience": audience}
+    if kind.name == SubjectKind.PROMOTION:
+        ctx = kind.personalise(ctx, Recipient(audience, Channel.EMAIL, "ada@example.com"), audience, subject)
+        ctx["recipient"]["first_name"] = "Ada"
     if kind.name == SubjectKind.PRODUCT:
         from .context_subjects import personal_links
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic.base import RedirectView
 
 from seller.views.stats import platform_statistics
+from accounts.views import unsubscribe as unsubscribe_view
 
 
 
@@ -23,6 +24,8 @@ urlpatterns = [
     path("", include("ops.urls")),  # /healthz, /readyz, /metrics (issue 16)
     path("admin/statistics/", platform_statistics, name="platform_statistics"),  # staff: every store
     path("admin/", admin.site.urls),
+    # RFC 8058 one-click unsubscribe (List-Unsubscribe in every marketing email): signed token, no login.
+    path("u/<str:token>/", unsubscribe_view, name="unsubscribe_one_click"),
     path("account/", include("accounts.urls")),
     path("seller/", include("seller.urls")),
     path("api/", include("api.urls")),

@@ -66,6 +66,7 @@ class Totals:
     shipping: Decimal
     tax: Decimal
     total: Decimal
+    discount: Decimal = Decimal("0.00")  # a promotion code's, off the eligible lines (subtotal is before it)
 
 
 def shipping_price(*, subtotal: Decimal, method: str) -> Decimal:
@@ -78,11 +79,31 @@ def vat_included(gross: Decimal) -> Decimal:
     return (gross * VAT_RATE / (1 + VAT_RATE)).quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
-def price_order(*, subtotal: Decimal, method: str) -> Totals:
+def price_order(*, subtotal: Decimal, method: str, discount: Decimal = Decimal("0.00")) -> Totals:
+    """Totals of one order; ``discount`` (a promotion code's) comes off before shipping, and free
+    standard shipping looks at what is paid for the goods."""
     subtotal = subtotal.quantize(PENNY)
-    shipping = shipping_price(subtotal=subtotal, method=method)
-    total = subtotal + shipping
-    return Totals(subtotal=subtotal, shipping=shipping, tax=vat_included(total), total=total)
+    discount = min(discount, subtotal).quantize(PENNY)
+    shipping = shipping_price(subtotal=subtotal - discount, method=method)
+    total = subtotal - discount + shipping
+    return Totals(subtotal=subtotal, shipping=shipping, tax=vat_included(total), total=total, discount=discount)
+
+
+def promotion_discounts(code: str, lines) -> tuple[object, dict[int, Decimal]]:
+    """(the promotion, {product id: discount}) for a code and ``lines`` = [(product id, line total)].
+    Raises CheckoutError saying why a code does not work (unknown, not yet, expired, nothing eligible)."""
+    from django.core.exceptions import ValidationError
+
+    from marketing.services import line_discounts, promotion_for_code
+
+    try:
+        promotion = promotion_for_code(code)
+    except ValidationError as exc:
+        raise CheckoutError(" ".join(exc.messages)) from exc
+    discounts = line_discounts(promotion, lines)
+    if not discounts:
+        raise CheckoutError(f"The code {promotion.code} does not apply to anything in your cart.")
+    return promotion, discounts
 
 
 def add_working_days(start: date, days: int) -> date:
@@ -137,6 +158,8 @@ class StoreQuote:
 class CartQuote:
     groups: list[StoreQuote] = field(default_factory=list)
     missing_product_ids: list[int] = field(default_factory=list)
+    promo_code: str = ""
+    promo_error: str = ""
 
     @property
     def count(self) -> int:
@@ -166,6 +189,10 @@ class CartQuote:
         return self._sum("tax")
 
     @property
+    def discount(self) -> Decimal:
+        return self._sum("discount")
+
+    @property
     def total(self) -> Decimal:
         return self._sum("total")
 
@@ -173,14 +200,25 @@ class CartQuote:
         """The same cart priced for another shipping method (no queries)."""
         return CartQuote(
             groups=[StoreQuote(store=g.store, lines=g.lines,
-                               totals=price_order(subtotal=g.totals.subtotal, method=method)) for g in self.groups],
-            missing_product_ids=self.missing_product_ids)
+                               totals=price_order(subtotal=g.totals.subtotal, method=method,
+                                                  discount=g.totals.discount)) for g in self.groups],
+            missing_product_ids=self.missing_product_ids, promo_code=self.promo_code, promo_error=self.promo_error)
 
 
-def cart_quote(items: dict[int, int], *, shipping_method: str = Order.ShippingMethod.STANDARD) -> CartQuote:
-    """Price a cart ({product id: quantity}) grouped by store, with the same rules as checkout (one query)."""
+def cart_quote(items: dict[int, int], *, shipping_method: str = Order.ShippingMethod.STANDARD,
+               promo_code: str = "") -> CartQuote:
+    """Price a cart ({product id: quantity}) grouped by store, with the same rules as checkout (one
+    query; a promotion code adds its own two)."""
     products = Product.objects.select_related("store").in_bulk(list(items))
     quote = CartQuote(missing_product_ids=[pid for pid in items if pid not in products])
+    discounts: dict[int, Decimal] = {}
+    if promo_code and products:
+        try:
+            promotion, discounts = promotion_discounts(
+                promo_code, [(pid, products[pid].price * qty) for pid, qty in items.items() if pid in products])
+            quote.promo_code = promotion.code
+        except CheckoutError as exc:
+            quote.promo_error = str(exc)
     by_store: dict[int, list[QuoteLine]] = defaultdict(list)
     for pid, qty in items.items():
         if pid in products:
@@ -188,8 +226,10 @@ def cart_quote(items: dict[int, int], *, shipping_method: str = Order.ShippingMe
     for lines in sorted(by_store.values(), key=lambda ls: ls[0].product.store.name):
         lines.sort(key=lambda line: line.product.name)
         subtotal = sum((line.line_total for line in lines), start=Decimal("0.00"))
+        discount = sum((discounts.get(line.product.pk, Decimal("0.00")) for line in lines), start=Decimal("0.00"))
         quote.groups.append(StoreQuote(store=lines[0].product.store, lines=lines,
-                                       totals=price_order(subtotal=subtotal, method=shipping_method)))
+                                       totals=price_order(subtotal=subtotal, method=shipping_method,
+                                                          discount=discount)))
     return quote
 
 
@@ -307,7 +347,7 @@ def _record_payment(*, order: Order, payment_method: str, digits: str, result: C
 
 def checkout_place(*, customer, email: str, items: dict[int, int], address: dict, shipping_method: str,
                    payment_method: str, card_number: str = "", phone: str = "", sms_opt_in: bool = False,
-                   marketing_opt_in: bool = False, ip: str | None = None) -> CheckoutResult:
+                   marketing_opt_in: bool = False, ip: str | None = None, promo_code: str = "") -> CheckoutResult:
     """Place one order per store for ``items`` ({product id: quantity}), pay, and return the orders.
 
     Raises CheckoutError (or its stock counterpart OutOfStock, naming the product) with nothing
@@ -343,10 +383,18 @@ def checkout_place(*, customer, email: str, items: dict[int, int], address: dict
     by_store: dict[int, list[Product]] = defaultdict(list)
     for pid in sorted(items):
         by_store[products[pid].store_id].append(products[pid])
+    discounts: dict[int, Decimal] = {}
+    code = ""
+    if (promo_code or "").strip():
+        # Once per order: one code, checked against its dates and the lines it covers.
+        promotion, discounts = promotion_discounts(promo_code, [(pid, products[pid].price * q) for pid, q in items.items()])
+        code = promotion.code
     plans = []
     for store_id in sorted(by_store):
         subtotal = sum((p.price * items[p.pk] for p in by_store[store_id]), start=Decimal("0.00"))
-        plans.append((store_id, new_order_number(), price_order(subtotal=subtotal, method=shipping_method)))
+        discount = sum((discounts.get(p.pk, Decimal("0.00")) for p in by_store[store_id]), start=Decimal("0.00"))
+        plans.append((store_id, new_order_number(), price_order(subtotal=subtotal, method=shipping_method,
+                                                                 discount=discount)))
     currency = settings.SHOP_CURRENCY
     charges = {number: _charge(gateway=gateway, digits=digits, amount=totals.total, currency=currency, number=number)
                for _, number, totals in plans}
@@ -365,7 +413,7 @@ def checkout_place(*, customer, email: str, items: dict[int, int], address: dict
                     number=number, customer=customer, email=email, phone=phone, sms_opt_in=sms_opt_in,
                     store_id=store_id, checkout_id=checkout_id, status=OrderStatus.PENDING, currency=currency,
                     subtotal=totals.subtotal, shipping_total=totals.shipping, tax_total=totals.tax,
-                    total=totals.total, shipping_name=address["name"], shipping_line1=address["line1"],
+                    total=totals.total, discount_total=totals.discount, promo_code=code if totals.discount else "", shipping_name=address["name"], shipping_line1=address["line1"],
                     shipping_line2=address["line2"], shipping_city=address["city"],
                     shipping_postcode=address["postcode"], shipping_country=address["country"],
                     shipping_method=shipping_method,

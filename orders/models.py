@@ -62,6 +62,10 @@ class Order(models.Model):
 
     currency = models.CharField(max_length=3, default="GBP")
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    # A promotion code redeemed at checkout (marketing.Promotion.code): once per order; the
+    # discount is taken off the eligible lines before shipping, and subtotal is before it.
+    promo_code = models.CharField(max_length=32, blank=True)
+    discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     shipping_total = models.DecimalField(max_digits=12, decimal_places=2)
     tax_total = models.DecimalField(max_digits=12, decimal_places=2)
     total = models.DecimalField(max_digits=12, decimal_places=2)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import actions, api_keys, conversation, inbox, inventory, orders, settings, shipping, stats, webhooks
+from .views import actions, api_keys, conversation, inbox, inventory, orders, promotions, settings, shipping, stats, webhooks
 
 app_name = "seller"
 urlpatterns = [
@@ -14,6 +14,10 @@ urlpatterns = [
     path("inventory/<int:product_id>/restock/", inventory.restock, name="inventory_restock"),
     path("inventory/<int:product_id>/edit/", inventory.edit, name="inventory_edit"),
     path("inventory/<int:product_id>/update/", inventory.record_update, name="inventory_update"),
+    path("promotions/", promotions.promotion_list, name="promotions"),
+    path("promotions/<int:pk>/", promotions.promotion_detail, name="promotion_detail"),
+    path("promotions/<int:pk>/progress/", promotions.promotion_progress, name="promotion_progress"),
+    path("promotions/<int:pk>/<slug:action>/", promotions.promotion_action, name="promotion_action"),
     path("settings/", settings.notification_settings, name="settings"),
     path("settings/toggle/", settings.setting_toggle, name="setting_toggle"),
     path("settings/digest/", settings.digest_set, name="digest_set"),

@@ -2,6 +2,7 @@
 from orders.checkout import MAX_QUANTITY_PER_LINE
 
 SESSION_KEY = "cart"
+PROMO_KEY = "promo_code"  # one promotion code per checkout (marketing.Promotion.code)
 
 
 class Cart:
@@ -41,6 +42,18 @@ class Cart:
 
     def clear(self) -> None:
         self._save({})
+        self.set_promo_code("")
+
+    @property
+    def promo_code(self) -> str:
+        return str(self.session.get(PROMO_KEY) or "")
+
+    def set_promo_code(self, code: str) -> None:
+        if code:
+            self.session[PROMO_KEY] = code[:32]
+        else:
+            self.session.pop(PROMO_KEY, None)
+        self.session.modified = True
 
     def _save(self, items: dict[int, int]) -> None:
         self.session[SESSION_KEY] = {str(pid): qty for pid, qty in items.items()}

@@ -6,6 +6,7 @@ app_name = "storefront"
 urlpatterns = [
     path("", views.product_list, name="product_list"),
     path("cart/", views.cart, name="cart"),
+    path("cart/code/", views.cart_promo, name="cart_promo"),
     path("cart/add/<int:product_id>/", views.cart_add, name="cart_add"),
     path("cart/update/<int:product_id>/", views.cart_update, name="cart_update"),
     path("cart/remove/<int:product_id>/", views.cart_remove, name="cart_remove"),

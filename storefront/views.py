@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -112,11 +113,30 @@ def _stock_problem(product: Product, quantity: int) -> str:
 
 def cart(request):
     basket = Cart(request.session)
-    quote = cart_quote(basket.items())
+    quote = cart_quote(basket.items(), promo_code=basket.promo_code)
     if quote.missing_product_ids:
         basket.drop(quote.missing_product_ids)
         messages.warning(request, "An item in your cart is no longer sold and was removed.")
-    return render(request, "storefront/cart.html", {"quote": quote})
+    return render(request, "storefront/cart.html", {"quote": quote, "promo_code": basket.promo_code})
+
+
+@require_POST
+def cart_promo(request):
+    """Apply (or, with ``remove``, drop) a promotion code: checked now, and again at checkout."""
+    basket = Cart(request.session)
+    code = "" if request.POST.get("remove") else (request.POST.get("code") or "").strip().upper()[:32]
+    if not code:
+        basket.set_promo_code("")
+        messages.success(request, _("Code removed."))
+        return redirect("storefront:cart")
+    quote = cart_quote(basket.items(), promo_code=code)
+    if quote.promo_error:
+        messages.error(request, quote.promo_error)
+    else:
+        basket.set_promo_code(code)
+        messages.success(request, _("Code %(code)s applied: you save £%(amount)s.") % {
+            "code": quote.promo_code, "amount": quote.discount})
+    return redirect("storefront:cart")
 
 
 @require_POST
@@ -187,7 +207,7 @@ def checkout(request):
             initial = {"email": user.email, "name": user.get_full_name(), "phone": user.phone or None}
         form = CheckoutForm(initial=initial)
     method = request.POST.get("shipping_method") or form.fields["shipping_method"].initial
-    quote = cart_quote(items)
+    quote = cart_quote(items, promo_code=basket.promo_code)
     if quote.missing_product_ids:
         basket.drop(quote.missing_product_ids)
         messages.warning(request, "An item in your cart is no longer sold and was removed.")
@@ -213,6 +233,7 @@ def checkout(request):
                 shipping_method=data["shipping_method"], payment_method=data["payment_method"],
                 card_number=data["card_number"], phone=form.phone_e164(), sms_opt_in=data["sms_opt_in"],
                 marketing_opt_in=data["marketing_opt_in"], ip=_client_ip(request),
+                promo_code=basket.promo_code,
             )
         except (CheckoutError, StockError) as exc:
             form.add_error(None, str(exc))

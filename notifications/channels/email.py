@@ -49,7 +49,9 @@ class EmailChannel:
             message_id = make_msgid(idstring=f"n{message.notification_id or 'test'}", domain=domain)
         headers = {"Message-ID": message_id}
         if message.category == Category.MARKETING and message.unsubscribe_url:
-            headers["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+            # RFC 8058: an HTTPS URL that takes a one-click POST, and a mailto: for older clients.
+            mailto = getattr(settings, "NOTIFY_UNSUBSCRIBE_MAILTO", "") or f"unsubscribe@{domain}"
+            headers["List-Unsubscribe"] = f"<{message.unsubscribe_url}>, <mailto:{mailto}?subject=unsubscribe>"
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         email = EmailMultiAlternatives(
             subject=subject, body=message.text, from_email=formataddr((from_name, from_address)),

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "seller",
     "api",
     "webhooks",
+    "marketing",
 ]
 
 MIDDLEWARE = [
@@ -285,6 +286,16 @@ CELERY_BEAT_SCHEDULE["notifications.sweep-outbox"] = {
     "schedule": 20.0,
     "options": {"expire_seconds": 20, "queue": CELERY_MAINTENANCE_QUEUE},
 }
+
+# Promotions (marketing app): sends per second per channel, shared by every worker (ESP / Twilio
+# limits), e.g. NOTIFY_MARKETING_RATE="email=50,sms=5"; rows written per fan-out chunk; the mailto:
+# in List-Unsubscribe (default unsubscribe@<DEFAULT_FROM_EMAIL's domain>).
+NOTIFY_MARKETING_RATE = {k: int(v) for k, v in env.dict("NOTIFY_MARKETING_RATE", default={"email": "50",
+                                                                                          "sms": "5"}).items()}
+NOTIFY_FANOUT_CHUNK = env.int("NOTIFY_FANOUT_CHUNK", default=2000)
+NOTIFY_UNSUBSCRIBE_MAILTO = env("NOTIFY_UNSUBSCRIBE_MAILTO", default="")
+CELERY_BEAT_SCHEDULE["marketing.tick"] = {"task": "marketing.tick", "schedule": 15.0,
+                                          "options": {"expire_seconds": 15}}
 
 # --- Integrations --------------------------------------------------------------------
 EASYPOST_WEBHOOK_SECRET = env("EASYPOST_WEBHOOK_SECRET", default="")

@@ -191,7 +191,9 @@ def test_marketing_email_carries_one_click_list_unsubscribe():
                                         text="20% off", html="<p>20% off</p>", category="marketing",
                                         unsubscribe_url="https://shop.example/u/abc"))
     [message] = mail.outbox
-    assert message.extra_headers["List-Unsubscribe"] == "<https://shop.example/u/abc>"
+    # RFC 8058: the HTTPS URL for the one-click POST, and a mailto: for clients that only mail.
+    assert message.extra_headers["List-Unsubscribe"] == ("<https://shop.example/u/abc>, "
+                                                         "<mailto:unsubscribe@notify.example?subject=unsubscribe>")
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 

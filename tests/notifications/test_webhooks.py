@@ -91,6 +91,8 @@ def test_inbound_stop_suppresses_the_number_and_records_the_withdrawal_start_lif
     assert not customer.sms_opt_in
     assert Suppression.objects.filter(channel="sms", address="+447911123456").exists()
     assert ConsentRecord.objects.filter(user=customer, kind="sms_updates", granted=False).exists()
+    # Marketing texts end too (the promotion audience reads the latest marketing_sms record).
+    assert ConsentRecord.objects.filter(user=customer, kind="marketing_sms", granted=False).exists()
 
     # A guest order that ticked SMS with that number: the SMS row is suppressed, the email still goes.
     # (No platform quiet hours, so the row is claimed now whatever the time of day the test runs.)

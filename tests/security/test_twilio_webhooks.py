@@ -75,8 +75,11 @@ def test_opt_out_type_decides_whatever_the_keyword_or_language(client):
     signed_post(client, "notifications:twilio_inbound", {"From": NUMBER, "Body": "Reprendre", "OptOutType": "START"})
     customer.refresh_from_db()
     assert customer.sms_opt_in and not Suppression.objects.exists()
-    assert list(ConsentRecord.objects.filter(user=customer).order_by("id").values_list("granted", flat=True)) == [
-        False, True]
+    assert list(ConsentRecord.objects.filter(user=customer, kind="sms_updates").order_by("id")
+                .values_list("granted", flat=True)) == [False, True]
+    # STOP also ended marketing texts; START does not bring them back (they need their own opt-in).
+    assert list(ConsentRecord.objects.filter(user=customer, kind="marketing_sms").values_list("granted", flat=True)) == [
+        False]
 
 
 def test_a_stop_keyword_in_help_opt_out_type_does_not_unsubscribe(client):
