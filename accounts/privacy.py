@@ -30,7 +30,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from django.utils.dateformat import format as date_format
+from django.utils import translation
 
 from .models import DataExport, User, export_storage
 
@@ -57,7 +57,10 @@ def _when(value, user=None) -> str:
         zone = zoneinfo.ZoneInfo(getattr(user, "time_zone", "") or settings.TIME_ZONE)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         zone = datetime.UTC
-    return date_format(timezone.localtime(value, zone), "j M Y, H:i T")
+    from notify_site.formatting import moment
+
+    with translation.override(getattr(user, "language", "") or translation.get_language()):
+        return moment(timezone.localtime(value, zone))
 
 
 def _absolute(path: str) -> str:

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext as _
 
-from .context import HEX_COLOUR, _path, _reverse, absolute, money, when
+from .context import DEFAULT_SIGN_OFF, HEX_COLOUR, _path, _reverse, absolute, money, when
 from .events import Audience, get_event
 
 STOCK_ALERT_SALT = "catalog.stock-alert"
@@ -50,7 +51,7 @@ def store_brand(store) -> dict:
     return {
         "name": store.name, "sender_name": store.sender_name or store.name, "logo_url": logo_url,
         "accent_colour": store.accent_colour if HEX_COLOUR.match(store.accent_colour or "") else "#1f6feb",
-        "sign_off": store.sign_off, "support_email": store.support_email, "personal_note": "",
+        "sign_off": _(DEFAULT_SIGN_OFF) if store.sign_off == DEFAULT_SIGN_OFF else store.sign_off, "support_email": store.support_email, "personal_note": "",
         "discount_code": "",
     }
 
@@ -58,7 +59,7 @@ def store_brand(store) -> dict:
 def shop_brand() -> dict:
     """Account messages come from the platform itself, not from a store."""
     return {"name": settings.SHOP_NAME, "sender_name": "", "logo_url": "", "accent_colour": "#1f6feb",
-            "sign_off": f"The {settings.SHOP_NAME} team", "support_email": "", "personal_note": "",
+            "sign_off": _("The %(shop)s team") % {"shop": settings.SHOP_NAME}, "support_email": "", "personal_note": "",
             "discount_code": ""}
 
 

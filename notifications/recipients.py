@@ -23,6 +23,8 @@ class Recipient:
     preference_checked: bool = False
     # Anything the per-recipient context needs (a subscription id for its stop link…).
     extra: dict | None = None
+    # The language they chose for this (an order's checkout, a stock alert's page); "" = the account's.
+    language: str = ""
 
 
 def normalise_address(channel: str, address: str) -> str:
@@ -86,10 +88,11 @@ def subscriber_recipients(subscriptions, channels) -> list[Recipient]:
         extra = {"subscription_id": sub.pk}
         if Channel.EMAIL in channels:
             out.append(Recipient(Audience.CUSTOMER, Channel.EMAIL, normalise_address(Channel.EMAIL, sub.email),
-                                 sub.user, "request: asked to be told when it is back", extra=extra))
+                                 sub.user, "request: asked to be told when it is back", extra=extra,
+                                 language=sub.language))
         if Channel.INAPP in channels and sub.user_id:
             out.append(Recipient(Audience.CUSTOMER, Channel.INAPP, f"user:{sub.user_id}", sub.user,
-                                 "request: asked to be told when it is back", extra=extra))
+                                 "request: asked to be told when it is back", extra=extra, language=sub.language))
     return out
 
 
@@ -115,13 +118,14 @@ def buyer_recipients(product, channels) -> list[Recipient]:
 
     if Channel.EMAIL not in channels:
         return []
-    rows = (OrderLine.objects.filter(product_id=product.pk).values_list("order__email", "order__customer_id")
-            .distinct())
-    emails, users_by_email = set(), {}
-    for email, customer_id in rows:
+    rows = (OrderLine.objects.filter(product_id=product.pk)
+            .values_list("order__email", "order__customer_id", "order__language").order_by("order_id").distinct())
+    emails, users_by_email, languages = set(), {}, {}
+    for email, customer_id, language in rows:
         email = (email or "").strip().lower()
         if email:
             emails.add(email)
+            languages[email] = language  # a guest's: the language of their latest order
             if customer_id:
                 users_by_email[email] = customer_id
     users = {u.pk: u for u in get_user_model().objects.filter(pk__in=set(users_by_email.values()))}
@@ -135,5 +139,5 @@ def buyer_recipients(product, channels) -> list[Recipient]:
             continue
         out.append(Recipient(Audience.CUSTOMER, Channel.EMAIL, email, user,
                              f"consent: marketing email ({record.source}, {record.created_at:%Y-%m-%d})",
-                             preference_checked=True))
+                             preference_checked=True, language="" if user else languages.get(email, "")))
     return out

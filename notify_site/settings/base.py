@@ -155,7 +155,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch")]
+# Customer pages and messages in these languages (locale/<code>/LC_MESSAGES/django.po, and shipped
+# message templates under templates/notifications/<event>/<audience>/<code>/). The seller dashboard
+# and the admin stay English.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
