@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -339,6 +340,7 @@ def build_context(event_code: str, audience: str, subject: Subject) -> dict:
         "links": _links(subject, audience),
         "change": {key: subject.change.get(key, "") for key in change_keys},
     }
+    localise_change(ctx["change"], order.currency)
     if "cancelled_by" in ctx["change"]:
         ctx["change"]["cancelled_by"] = who_cancelled(ctx["change"]["cancelled_by"], audience, order.store.name)
     if event_code in SHIPMENT_EVENTS:
@@ -359,6 +361,31 @@ def build_context(event_code: str, audience: str, subject: Subject) -> dict:
         **({"checkpoint.occurred_at": getattr(checkpoint, "occurred_at", None)} if "checkpoint" in ctx else {}),
     })
     return ctx
+
+
+ENGLISH_MONEY = re.compile(r"^[−-]?[£€$]?[\d,]+\.\d{2}(?: [A-Z]{3})?$")
+DATE_KEYS = ("expected", "old_eta", "new_eta")
+
+
+def localise_change(change: dict, currency: str) -> None:
+    """The receivers name amounts, payment methods and dates in English (one fact for every
+    recipient); write them in the active language."""
+    amount = change.get("amount")
+    if isinstance(amount, str) and ENGLISH_MONEY.match(amount):
+        change["amount"] = money(Decimal(re.sub(r"[^\d.]", "", amount)) * (-1 if amount[0] in "−-" else 1), currency)
+    method = change.get("method")
+    if method:
+        with translation.override(settings.LANGUAGE_CODE):
+            by_english = {str(m.label): m for m in Payment.Method}
+        if method in by_english:
+            change["method"] = str(by_english[method].label)
+    for key in DATE_KEYS:
+        value = change.get(key)
+        if isinstance(value, str) and value:
+            try:
+                change[key] = day(datetime.datetime.strptime(value, "%a %d %b %Y").date())
+            except ValueError:
+                pass
 
 
 def who_cancelled(role: str, audience: str, store_name: str) -> str:
@@ -464,7 +491,7 @@ def sample_subject(event_code: str) -> Subject:
         "reason": "Card declined by the issuer" if event_code == "order.payment_failed" else "Weather delays",
         "note": "All items checked", "expected": day(today + datetime.timedelta(10)),
         "items": [_line(lines[0], "GBP")], "review_invite": True, "old_eta": day(today + datetime.timedelta(3)),
-        "new_eta": day(today + datetime.timedelta(5)), "cancelled_by": "you",
+        "new_eta": day(today + datetime.timedelta(5)), "cancelled_by": "customer",
     }
     return Subject(
         order=order, lines=lines, payment=payment,

@@ -49,6 +49,8 @@ PART_LABEL = {"subject": "Subject / title", "text": "Text body", "html": "HTML b
 def _engine(autoescape: bool) -> Engine:
     return Engine(dirs=[str(TEMPLATE_DIR)], app_dirs=True, autoescape=autoescape, string_if_invalid=INVALID,
                   builtins=["django.contrib.humanize.templatetags.humanize", "notifications.template_safety"],
+                  libraries={"i18n": "django.templatetags.i18n", "l10n": "django.templatetags.l10n",
+                             "tz": "django.templatetags.tz"},
                   debug=False)
 
 
