@@ -162,6 +162,8 @@ def _render_parts(compiled: dict, channel: str, context: dict) -> dict[str, str]
     out = {}
     # Read-only data and one time budget for all parts (notifications.template_safety).
     ctx = BudgetContext(read_only(context), autoescape=True)
+    # A scratch layer above the read-only data: {% get_current_language as … %} writes here.
+    ctx.push()
     for part, template in compiled.items():
         ctx.autoescape = part == "html"
         value = _clean(part, check_output(PART_LABEL[part], template.render(ctx)))
