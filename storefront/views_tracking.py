@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage, is_ratelimited
+from django.utils.translation import gettext_lazy as _
 
 from accounts.dashboard import actions
 from accounts.dashboard.status_page import StatusRef, live_response, page_response, status_fingerprint
@@ -32,12 +33,12 @@ STEP_UP = ("This order number has had too many wrong attempts. To see it, also e
 
 
 class TrackForm(PlainLabels, forms.Form):
-    number = forms.CharField(label="Order number", max_length=20,
+    number = forms.CharField(label=_("Order number"), max_length=20,
                              widget=forms.TextInput(attrs={"placeholder": "NS-XXXX-XXXX", "autocomplete": "off",
                                                            "autocapitalize": "characters"}))
-    email = forms.EmailField(label="Email used for the order",
+    email = forms.EmailField(label=_("Email used for the order"),
                              widget=forms.EmailInput(attrs={"placeholder": "you@example.com", "autocomplete": "email"}))
-    postcode = forms.CharField(label="Delivery postcode", max_length=20, required=False,
+    postcode = forms.CharField(label=_("Delivery postcode"), max_length=20, required=False,
                                widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
 
 

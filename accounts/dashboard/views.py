@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy as _
 
 from notifications.events import MESSAGE_CHANNELS
 from notify_site.client_ip import client_ip_or_none
@@ -198,7 +199,7 @@ def preferences(request):
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
-                messages.success(request, "Your details are saved.")
+                messages.success(request, _("Your details are saved."))
                 return redirect("accounts:preferences")
         status = 422
     else:
@@ -234,5 +235,5 @@ def preference_toggle(request):
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, "Preference saved.")
+        messages.success(request, _("Preference saved."))
     return redirect("accounts:preferences")
