@@ -201,8 +201,9 @@ def checkout(request):
     if method not in quotes:
         method = Order.ShippingMethod.STANDARD
     # Show what each delivery option costs for this cart (all stores together).
+    free = _("Free")
     form.fields["shipping_method"].choices = [
-        (value, f"{label} · {money(quotes[value].shipping, 'GBP') if quotes[value].shipping else _('free')}")
+        (value, f"{label} · {money(quotes[value].shipping, 'GBP') if quotes[value].shipping else free}")
         for value, label in Order.ShippingMethod.choices
     ]
 
