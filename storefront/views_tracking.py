@@ -20,16 +20,16 @@ from seller.forms import PlainLabels
 
 STATUS_TEMPLATE = "accounts/order_status.html"
 GUEST_ACTOR = "Guest (customer)"
-NOT_FOUND = ("We couldn't find an order with that number and email address. Check both against your "
-             "order confirmation email and try again.")
+NOT_FOUND = _("We couldn't find an order with that number and email address. Check both against your "
+              "order confirmation email and try again.")
 # Per client address; and per order number, counting wrong answers only (so spreading guesses over
 # addresses doesn't help). A number that has had too many wrong answers is not closed to its owner:
 # it asks for the delivery postcode as well (which a guesser does not have), with few tries per address.
 TRACK_RATE_PER_IP = "10/m"
 TRACK_RATE_PER_NUMBER = "20/h"
 TRACK_RATE_STEP_UP_PER_IP = "3/h"
-STEP_UP = ("This order number has had too many wrong attempts. To see it, also enter the delivery postcode "
-           "from your order confirmation email (or open the link in any email about the order).")
+STEP_UP = _("This order number has had too many wrong attempts. To see it, also enter the delivery postcode "
+            "from your order confirmation email (or open the link in any email about the order).")
 
 
 class TrackForm(PlainLabels, forms.Form):
@@ -70,7 +70,7 @@ def track(request):
     form = TrackForm(request.POST)
     if limited:
         return render(request, "accounts/order_track.html", {
-            "form": form, "error": "Too many attempts. Please wait a few minutes and try again."}, status=429)
+            "form": form, "error": _("Too many attempts. Please wait a few minutes and try again.")}, status=429)
     if not form.is_valid():
         return render(request, "accounts/order_track.html", {"form": form}, status=400)
     data = form.cleaned_data
