@@ -94,6 +94,19 @@ def test_a_message_context_is_written_in_the_readers_language():
     assert ctx["store"]["sign_off"] == "Vielen Dank für Ihren Einkauf!"
 
 
+def test_facts_the_receivers_name_in_english_are_written_in_the_readers_language():
+    from notifications.context import localise_change
+
+    change = {"amount": "£1,234.50", "method": "Cash on delivery", "expected": "Mon 12 May 2025", "reason": "Snow"}
+    with translation.override("fr"):
+        localise_change(change, "GBP")
+    assert change == {"amount": "1 234,50 £", "method": "Paiement à la livraison", "expected": "lun. 12 mai 2025",
+                      "reason": "Snow"}
+    with translation.override("de"):
+        ctx = sample_context("order.payment_failed", "customer")
+    assert (ctx["change"]["amount"], ctx["change"]["method"]) == ("41,49 £", "Karte (Test-Gateway)")
+
+
 def test_pages_show_money_in_the_visitors_locale(client):
     ProductFactory(name="Armchair", price="1234.50", stock_on_hand=3)
     page = client.get(reverse("storefront:product_list"), HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9").content.decode()
