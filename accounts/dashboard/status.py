@@ -3,14 +3,15 @@
 Pure functions over an order loaded with orders.selectors (lines, payments, shipments with
 checkpoints, events and returns prefetched): no queries of their own.
 """
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from seller.templatetags.dashboard_tags import money
 from orders.models import OrderEvent, OrderStatus, Payment, ReturnRequest, TrackingStatus
@@ -113,7 +114,7 @@ def order_progress(order) -> Progress:
             state = "done"
         else:
             state = "todo"
-        steps.append({"key": key, "label": label, "state": state})
+        steps.append({"key": key, "label": str(label), "state": state})
 
     eta = (shipment.eta if shipment and shipment.eta else None) or order.estimated_delivery
     status = order.status
@@ -184,7 +185,7 @@ def _who(event, audience: str, store_name: str) -> str:
         return gettext("You")
     if label.endswith("(staff)") or label == "system":
         return ""
-    return label  # carrier names
+    return gettext(label) if label in SYSTEM_ACTORS else label  # carrier names
 
 
 def _title(event) -> str:
@@ -213,18 +214,40 @@ def _title(event) -> str:
     return gettext("Note")
 
 
+# The timeline is the order's audit record, written in English; the fixed notes and actors the
+# system writes are shown to customers in their language (a seller's or shopper's own words are not).
+SYSTEM_NOTES = {n: n for n in (
+    gettext_noop("Payment captured"), gettext_noop("Delivered"), gettext_noop("Payment confirmed by Stripe"),
+    gettext_noop("Refunded in full through Stripe"),
+    gettext_noop("Cash on delivery: payment is collected when the parcel arrives"),
+    gettext_noop("Ordered past the stock on hand: ships when the restock arrives"))}
+SYSTEM_ACTORS = {n: n for n in (gettext_noop("payment gateway"), gettext_noop("carrier"), gettext_noop("guest"))}
+PLACED_NOTE = re.compile(r"^(\d+) item line\(s\), total ([\d.]+) ([A-Z]{3})$")
+
+
+def _system_note(note: str) -> str:
+    if note in SYSTEM_NOTES:
+        return gettext(note)
+    match = PLACED_NOTE.match(note or "")
+    if match:
+        lines = int(match.group(1))
+        return ngettext("%(count)d item line, total %(total)s", "%(count)d item lines, total %(total)s", lines) % {
+            "count": lines, "total": money(match.group(2), match.group(3))}
+    return note
+
+
 def _detail(event) -> str:
     if event.kind == OrderEvent.Kind.BACKORDER and event.data.get("expected"):
         expected = parse_date(event.data["expected"])
         extra = gettext("Now expected %(day)s.") % {"day": date_format(expected, "l j F Y")}
-        return f"{extra} {event.note}".strip()
+        return f"{extra} {_system_note(event.note)}".strip()
     if event.kind == OrderEvent.Kind.SHIPMENT and event.data.get("new_eta"):
         new = parse_date(event.data["new_eta"])
         old = parse_date(event.data["old_eta"]) if event.data.get("old_eta") else None
         if old:
             return gettext("From %(old)s to %(new)s.") % {"old": date_format(old, "j M"), "new": date_format(new, "j M Y")}
         return gettext("Expected %(day)s.") % {"day": date_format(new, "j M Y")}
-    return event.note
+    return _system_note(event.note)
 
 
 def timeline_entries(order, *, audience: str = "customer") -> list[dict]:
@@ -238,7 +261,7 @@ def timeline_entries(order, *, audience: str = "customer") -> list[dict]:
         entries.append({
             "at": event.created_at,
             "kind": event.kind,
-            "title": _title(event),
+            "title": str(_title(event)),  # in the reader's language now, not when the template renders
             "detail": _detail(event),
             "who": _who(event, audience, store_name),
             "tone": "bad" if event.to_status in ("cancelled", "failed", "exception", "rejected") else "",

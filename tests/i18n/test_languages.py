@@ -247,3 +247,18 @@ def test_the_admin_customise_link_starts_from_the_translation(admin_client):
         "&channel=sms&language=es"
     page = admin_client.get(url).content.decode()
     assert "pedido {{ order.number }} enviado con" in page.replace("&quot;", '"').replace("&#x27;", "'")
+
+
+def test_the_status_page_timeline_speaks_the_customers_language(client, in_cart):
+    from accounts.dashboard.status import timeline_entries
+
+    client.post(CHECKOUT, {**FORM, "language": "de"})
+    order = Order.objects.get()
+    with translation.override("de"):
+        entries = timeline_entries(order, audience="customer")
+    texts = [(e["title"], e["detail"], e["who"]) for e in entries]
+    assert ("Bestellung bestätigt, wird vorbereitet", "Zahlung eingegangen", "Zahlungsdienst") in texts
+    assert ("Bestellung aufgegeben", "1 Position, gesamt 60,00 £", "Gast") in texts
+    with translation.override("en"):  # the seller's view of the same record stays English
+        seller = timeline_entries(order, audience="seller")
+    assert any(e["detail"] == "1 item line, total £60.00" for e in seller)
