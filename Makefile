@@ -11,7 +11,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run run-multi test test-clock install migrate seed check clean bench
+.PHONY: run run-multi test test-clock install migrate seed check clean bench messages
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -68,3 +68,13 @@ run-multi: install var
 	DJANGO_SETTINGS_MODULE=notify_site.settings.production $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=notify_site.settings.production $(PY) manage.py collectstatic --noinput --verbosity 0
 	DJANGO_SETTINGS_MODULE=notify_site.settings.production $(VENV)/bin/honcho -f Procfile.multi start
+
+# Re-extract the customer pages' strings into locale/{de,fr,es} and compile them (needs gettext's
+# msgfmt). Seller, admin and API pages stay English, so they are not extracted.
+I18N_IGNORE := -i ".venv/*" -i "seller/*" -i "templates/seller/*" -i "templates/admin/*" -i "api/*" \
+	-i "webhooks/*" -i "ops/*" -i "bench/*" -i "tests/*" -i "static/*" -i "staticfiles/*" -i "var/*" -i "bin/*" \
+	-i "templates/notifications/*/seller/*" -i "templates/notifications/*/supplier/*" \
+	-i "templates/notifications/layouts/seller_email*" -i "*/admin.py" -i "*/management/*" -i "*/migrations/*"
+messages: install
+	$(PY) manage.py makemessages -l de -l fr -l es --no-location --no-obsolete $(I18N_IGNORE)
+	$(PY) manage.py compilemessages -l de -l fr -l es

@@ -1,13 +1,14 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from .models import User
 
 
 class SignupForm(UserCreationForm):
-    email = forms.EmailField(help_text="Order updates and receipts go here.")
-    phone = PhoneNumberField(required=False, help_text="For SMS order updates, e.g. +447911123456.",
+    email = forms.EmailField(help_text=_("Order updates and receipts go here."))
+    phone = PhoneNumberField(required=False, help_text=_("For SMS order updates, e.g. +447911123456."),
                              widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
 
     class Meta(UserCreationForm.Meta):

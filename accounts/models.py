@@ -5,12 +5,13 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as AuthUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 
 def validate_time_zone(value):
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"“{value}” is not a known time zone (e.g. Europe/London).")
+        raise ValidationError(_("“%(value)s” is not a known time zone (e.g. Europe/London).") % {"value": value})
 
 
 class UserQuerySet(models.QuerySet):

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import signals
 from .models import AccountEvent, User
@@ -34,11 +35,11 @@ def phone_is_verified(user) -> bool:
 @transaction.atomic
 def phone_verification_start(*, user: User) -> AccountEvent:
     if not user.phone:
-        raise ValidationError("Add a mobile number to your account first.")
+        raise ValidationError(_("Add a mobile number to your account first."))
     since = timezone.now() - datetime.timedelta(hours=1)
     if AccountEvent.objects.filter(user=user, kind=AccountEvent.Kind.PHONE_VERIFY,
                                    created_at__gte=since).count() >= CODES_PER_HOUR:
-        raise ValidationError("We have sent three codes this hour. Try again later.")
+        raise ValidationError(_("We have sent three codes this hour. Try again later."))
     code = f"{secrets.randbelow(10**6):06d}"
     event = AccountEvent.objects.create(user=user, kind=AccountEvent.Kind.PHONE_VERIFY, data={
         "phone": str(user.phone), "digest": _digest(code, user.pk), "tries": 0})

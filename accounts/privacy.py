@@ -30,7 +30,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from django.utils.dateformat import format as date_format
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from .models import DataExport, User, export_storage
 
@@ -57,7 +58,10 @@ def _when(value, user=None) -> str:
         zone = zoneinfo.ZoneInfo(getattr(user, "time_zone", "") or settings.TIME_ZONE)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         zone = datetime.UTC
-    return date_format(timezone.localtime(value, zone), "j M Y, H:i T")
+    from notify_site.formatting import moment
+
+    with translation.override(getattr(user, "language", "") or translation.get_language()):
+        return moment(timezone.localtime(value, zone))
 
 
 def _absolute(path: str) -> str:
@@ -109,14 +113,14 @@ def _enqueue(*, event: str, event_key: str, user: User, links: dict, details: di
 def data_export_request(*, user: User) -> DataExport:
     """Start building an archive of the user's data; they are emailed a link when it is ready."""
     if user.deleted_at is not None:
-        raise ValidationError("This account has been deleted.")
+        raise ValidationError(_("This account has been deleted."))
     now = timezone.now()
     recent = DataExport.objects.filter(user=user, created_at__gte=now - datetime.timedelta(days=1))
     if recent.filter(status=DataExport.Status.PENDING).exists():
-        raise ValidationError("Your download is already being prepared; we will email you a link when it is ready.")
+        raise ValidationError(_("Your download is already being prepared; we will email you a link when it is ready."))
     if recent.count() >= MAX_EXPORTS_PER_DAY:
-        raise ValidationError(f"You can ask for your data {MAX_EXPORTS_PER_DAY} times a day; please try again "
-                              "tomorrow, or use the link we already emailed you.")
+        raise ValidationError(_("You can ask for your data %(count)s times a day; please try again tomorrow, or "
+                                "use the link we already emailed you.") % {"count": MAX_EXPORTS_PER_DAY})
     with transaction.atomic():
         export = DataExport.objects.create(user=user)
         from .tasks import build_data_export
@@ -239,7 +243,7 @@ def deletion_blockers(*, user: User) -> list[str]:
 def account_deletion_request(*, user: User, password: str) -> None:
     """Email the customer a link that confirms the deletion (password re-entered first)."""
     if user.deleted_at is not None:
-        raise ValidationError("This account has already been deleted.")
+        raise ValidationError(_("This account has already been deleted."))
     if not password or not check_password(password, user.password):
         raise ValidationError({"password": "That is not your current password."})
     blockers = deletion_blockers(user=user)

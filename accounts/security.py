@@ -14,7 +14,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from notify_site.formatting import number
 
 from . import signals
 from .models import AccountEvent, LoginActivity, User
@@ -71,17 +75,23 @@ def login_record(*, user: User, ip: str | None, user_agent: str, succeeded: bool
                                          succeeded=succeeded, session_key=session_key or "", device=device,
                                          network=network, new_device=new_device)
     if new_device:
-        what = [label for label, seen in (("a device", seen_device), ("a network", seen_network)) if not seen]
-        reason = " and ".join(what) + " we have not seen for your account before"
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            if not seen_device and not seen_network:
+                reason = _("a device and a network we have not seen for your account before")
+            elif not seen_device:
+                reason = _("a device we have not seen for your account before")
+            else:
+                reason = _("a network we have not seen for your account before")
         _suspicious(user=user, login=login, kind=AccountEvent.Kind.SUSPICIOUS_LOGIN, reason=reason)
     elif not succeeded:
         threshold = int(_setting("SUSPICIOUS_FAILED_LOGINS", 5))
         since = timezone.now() - FAILED_LOGIN_WINDOW
         recent = LoginActivity.objects.filter(user=user, succeeded=False, created_at__gte=since).count()
         if recent == threshold:  # once per burst, not on every further attempt
-            _suspicious(user=user, login=login, kind=AccountEvent.Kind.FAILED_LOGINS,
-                        reason=f"{threshold} failed sign-in attempts within 15 minutes (the last one from "
-                               f"{device})")
+            with translation.override(user.language or settings.LANGUAGE_CODE):
+                reason = _("%(count)s failed sign-in attempts within 15 minutes (the last one from %(device)s)") % {
+                    "count": threshold, "device": device}
+            _suspicious(user=user, login=login, kind=AccountEvent.Kind.FAILED_LOGINS, reason=reason)
     return login
 
 
@@ -117,9 +127,14 @@ def sessions_end_all(*, user: User, keep_session_key: str = "", ip: str | None =
 def reset_expiry_label(now=None) -> str:
     seconds = int(settings.PASSWORD_RESET_TIMEOUT)
     ends = (now or timezone.now()) + datetime.timedelta(seconds=seconds)
-    span = f"{seconds // 86400} day{'s' if seconds // 86400 != 1 else ''}" if seconds >= 86400 else \
-        f"{max(1, seconds // 3600)} hour{'s' if seconds // 3600 != 1 else ''}"
-    return f"in {span} ({ends:%-d %b %Y, %H:%M} UTC)"
+    from notify_site.formatting import moment
+
+    if seconds >= 86400:
+        span = ngettext("in %(count)d day", "in %(count)d days", seconds // 86400) % {"count": seconds // 86400}
+    else:
+        hours = max(1, seconds // 3600)
+        span = ngettext("in %(count)d hour", "in %(count)d hours", hours) % {"count": hours}
+    return f"{span} ({moment(ends.astimezone(datetime.UTC))})"
 
 
 @transaction.atomic
@@ -134,7 +149,8 @@ def password_reset_request(*, user: User, reset_url: str, ip: str | None = None,
     if AccountEvent.objects.filter(user=user, kind=AccountEvent.Kind.PASSWORD_RESET,
                                    created_at__gte=since).count() >= RESET_EMAILS_PER_HOUR:
         return False
-    expires = reset_expiry_label()
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        expires = reset_expiry_label()
     event = AccountEvent.objects.create(user=user, kind=AccountEvent.Kind.PASSWORD_RESET, ip_address=ip or None,
                                         device=device_label(user_agent), data={"expires": expires})
     signals.password_reset_requested.send(sender=AccountEvent, user=user, event=event, reset_url=reset_url,
@@ -164,15 +180,20 @@ def order_check_unusual(*, order) -> AccountEvent | None:
                                    data__checkout_id=str(order.checkout_id)).exists():
         return None
     reasons = []
+    owner = User.objects.filter(pk=order.customer_id).only("language").first()
+    language = (owner.language if owner else "") or settings.LANGUAGE_CODE
     multiple = Decimal(str(_setting("UNUSUAL_ORDER_MULTIPLE", 3)))
     if len(earlier) >= int(_setting("UNUSUAL_ORDER_MIN_HISTORY", 3)):
         median = _median_total(earlier)
         if median and order.total >= median * multiple:
             times = (order.total / median).quantize(Decimal("0.1"))
-            reasons.append(f"it is {times} times your usual order")
+            with translation.override(language):
+                reasons.append(_("it is %(times)s times your usual order") % {"times": number(times)})
     countries = {o.shipping_country for o in earlier}
     if order.shipping_country and order.shipping_country not in countries:
-        reasons.append(f"it ships to a country you have not used before ({order.shipping_country})")
+        with translation.override(language):
+            reasons.append(_("it ships to a country you have not used before (%(country)s)")
+                           % {"country": order.shipping_country})
     if not reasons:
         return None
     event = AccountEvent.objects.create(user_id=order.customer_id, kind=AccountEvent.Kind.UNUSUAL_ORDER,

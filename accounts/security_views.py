@@ -9,6 +9,8 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.core import signing
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from notifications.context_subjects import SECURE_SALT
@@ -76,8 +78,9 @@ def sign_out_everywhere(request):
     ip, agent = _client(request)
     ended = sessions_end_all(user=request.user, keep_session_key=request.session.session_key or "", ip=ip,
                              user_agent=agent)
-    messages.success(request, f"Signed out of {ended} other session{'s' if ended != 1 else ''}. "
-                              "This browser stays signed in.")
+    messages.success(request, ngettext("Signed out of %(count)d other session. This browser stays signed in.",
+                                       "Signed out of %(count)d other sessions. This browser stays signed in.",
+                                       ended) % {"count": ended})
     return redirect("accounts:security")
 
 
@@ -98,8 +101,8 @@ def secure_account(request, token):
         if form.is_valid():
             form.request = request
             form.save(request=request, use_https=request.is_secure())
-        messages.success(request, "Every session of your account is signed out. We have emailed you a link to "
-                                  "choose a new password.")
+        messages.success(request, _("Every session of your account is signed out. We have emailed you a link to "
+                                    "choose a new password."))
         return redirect("accounts:password_reset_done")
     if request.method not in ("GET", "HEAD"):
         return render(request, "accounts/secure_account.html", {"invalid": True}, status=405)

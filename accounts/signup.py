@@ -8,10 +8,12 @@ SIGNUP_EMAILS_PER_HOUR per account, so the form cannot be used to flood an inbox
 """
 import datetime
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from . import signals
 from .models import AccountEvent, User
@@ -42,8 +44,10 @@ def _send_confirm(user, *, ip, user_agent, site_url: str) -> None:
     event = AccountEvent.objects.create(user=user, kind=AccountEvent.Kind.SIGNUP_CONFIRM, ip_address=ip or None,
                                         device=device_label(user_agent))
     url = site_url + reverse("accounts:signup_confirm", args=[confirm_token(user)])
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        expires = gettext("in 3 days")
     signals.signup_confirm_requested.send(sender=AccountEvent, user=user, event=event, confirm_url=url,
-                                          expires="in 3 days")
+                                          expires=expires)
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from . import signals
 from .models import BackInStockSubscription, Product, ProductEvent
@@ -204,7 +204,8 @@ def back_in_stock_take(*, product: Product, units: int) -> list[BackInStockSubsc
 
 
 @transaction.atomic
-def back_in_stock_subscribe(*, product: Product, email: str, user=None) -> tuple[BackInStockSubscription, bool]:
+def back_in_stock_subscribe(*, product: Product, email: str, user=None,
+                            language: str = "") -> tuple[BackInStockSubscription, bool]:
     """Ask to be told when the product is back. Returns (subscription, created).
 
     A signed-in customer's own address is confirmed at once; any other address gets one
@@ -215,8 +216,11 @@ def back_in_stock_subscribe(*, product: Product, email: str, user=None) -> tuple
     if not email:
         raise ValueError("Enter an email address.")
     own = user is not None and getattr(user, "pk", None) and user.email.strip().lower() == email
+    # The page's language (the alert and its confirmation are written in it; a guest has no account).
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
     sub, created = BackInStockSubscription.objects.get_or_create(
-        product=product, email=email, defaults={"user": user if own else None,
+        product=product, email=email, defaults={"user": user if own else None, "language": language,
                                                 "confirmed_at": timezone.now() if own else None})
     if not created and sub.notified_at is not None:
         sub.notified_at = None

@@ -102,6 +102,8 @@ class BackInStockSubscription(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_subscriptions")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
     email = models.EmailField()
+    # The page's language when they asked (a guest has no account to remember it).
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)

@@ -3,6 +3,7 @@ delivery log (notifications + attempts, filters, search, resend) and every notif
 import difflib
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseNotAllowed
@@ -28,7 +29,7 @@ from .models import (
     StoreNotificationOptions,
     Suppression,
 )
-from .rendering import all_default_keys, default_sources, preview
+from .rendering import all_default_keys, default_sources, has_shipped_translation, preview
 
 # --- templates ---------------------------------------------------------------------------------
 
@@ -51,12 +52,13 @@ class NotificationTemplateForm(forms.ModelForm):
         event = data.get("event") or instance.event
         audience = data.get("audience") or instance.audience
         channel = data.get("channel") or instance.channel
+        language = data.get("language") or instance.language
         if not (event and audience and channel):
             return data
         try:
             services.template_validate(event=event, audience=audience, channel=channel,
                                        subject=data.get("subject", ""), text_body=data.get("text_body", ""),
-                                       html_body=data.get("html_body", ""))
+                                       html_body=data.get("html_body", ""), language=language)
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 for field, errors in exc.message_dict.items():
@@ -111,9 +113,13 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        event, audience, channel = (request.GET.get(k) for k in ("event", "audience", "channel"))
+        event, audience, channel, language = (request.GET.get(k) for k in ("event", "audience", "channel",
+                                                                             "language"))
         if event in EVENTS and audience in Audience.values and channel in Channel.values:
-            sources = default_sources(event, audience, channel)
+            # Customising a translation starts from the shipped text in that language.
+            language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+            initial["language"] = language
+            sources = default_sources(event, audience, channel, language)
             initial.update({"subject": sources.get("subject", "").strip(), "text_body": sources.get("text", ""),
                             "html_body": sources.get("html", "")})
         return initial
@@ -156,14 +162,14 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
         # Rendering staff-written sources is part of editing them: change permission, not view.
         if not self.has_change_permission(request) and not (object_id is None and self.has_add_permission(request)):
             raise PermissionDenied
-        event, audience, channel, _ = self._identity(request, object_id)
+        event, audience, channel, language = self._identity(request, object_id)
         ctx = {"channel": channel, "result": None, "problem": ""}
         definition = EVENTS.get(event)
         if definition is None or channel not in Channel.values or audience not in definition.audiences:
             ctx["problem"] = "Choose an event, an audience that event is sent to, and a channel to see a preview."
         else:
             src = self._sources(request)
-            ctx["result"] = preview(event=event, audience=audience, channel=channel,
+            ctx["result"] = preview(event=event, audience=audience, channel=channel, language=language,
                                     sources={"subject": src["subject"], "text": src["text_body"],
                                              "html": src["html_body"]})
         return render(request, "admin/notifications/notificationtemplate/_preview.html", ctx)
@@ -223,10 +229,14 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
         """Every shipped default (event × audience × channel) with a link to customise it."""
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        overrides = {(t.event, t.audience, t.channel): t for t in NotificationTemplate.objects.filter(language="en")}
-        rows = [{"event": e, "audience": a, "channel": c, "override": overrides.get((e, a, c)),
-                 "add_url": reverse("admin:notifications_notificationtemplate_add")
-                 + f"?event={e}&audience={a}&channel={c}"} for e, a, c in all_default_keys()]
+        overrides = {(t.event, t.audience, t.channel, t.language): t for t in NotificationTemplate.objects.all()}
+        languages = [code for code, _name in settings.LANGUAGES]
+        add = reverse("admin:notifications_notificationtemplate_add")
+        rows = [{"event": e, "audience": a, "channel": c,
+                 "languages": [{"code": lang, "override": overrides.get((e, a, c, lang)),
+                                "shipped": has_shipped_translation(e, a, c, lang),
+                                "add_url": f"{add}?event={e}&audience={a}&channel={c}&language={lang}"}
+                               for lang in languages]} for e, a, c in all_default_keys()]
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "rows": rows,
                    "title": "Shipped default templates"}
         return TemplateResponse(request, "admin/notifications/notificationtemplate/defaults.html", context)

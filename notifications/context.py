@@ -12,8 +12,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
-from django.utils.dateformat import format as date_format
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
+from notify_site import formatting
 from orders import links
 from orders.payments.hosted import card_is_hosted
 from orders.models import Order, OrderLine, Payment, ReturnRequest, Shipment, TrackingEvent
@@ -21,11 +24,14 @@ from orders.models import Order, OrderLine, Payment, ReturnRequest, Shipment, Tr
 from .events import Audience, get_event
 
 HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+CURRENCY_SYMBOLS = formatting.CURRENCY_SYMBOLS
+# Marked for translation here; catalog.models.Store.sign_off has it as its default.
+DEFAULT_SIGN_OFF = gettext_noop("Thanks for shopping with us!")
 REFUND_TIMEFRAME = {
-    Payment.Method.CARD: "3–5 working days to reach your card",
-    Payment.Method.COD: "nothing was charged, so there is nothing to refund",
+    Payment.Method.CARD: gettext_lazy("3–5 working days to reach your card"),
+    Payment.Method.COD: gettext_lazy("nothing was charged, so there is nothing to refund"),
 }
+REFUND_TIMEFRAME_OTHER = gettext_lazy("5–10 working days")
 # Event-specific sections: a template may only use what its event provides.
 SHIPMENT_EVENTS = {"order.shipped", "shipment.in_transit", "shipment.out_for_delivery", "shipment.delivered",
                    "order.delayed", "shipment.returned"}
@@ -59,17 +65,12 @@ RETURN_CHANGE_KEYS = ("note",)
 
 
 def money(amount, currency: str) -> str:
-    amount = Decimal(amount or 0).quantize(Decimal("0.01"))
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{amount:,}" if symbol else f"{amount:,} {currency}"
+    """In the active language: the context is built with the recipient's language active."""
+    return formatting.money(amount, currency)
 
 
 def day(value) -> str:
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = datetime.date.fromisoformat(value)
-    return date_format(value, "D j M Y")
+    return formatting.day(value)
 
 
 DEFAULT_TIME_ZONE = "Europe/London"
@@ -86,7 +87,7 @@ def when(value, tz=None) -> str:
     if isinstance(value, str):
         value = datetime.datetime.fromisoformat(value)
     zone = _zone(tz)
-    return date_format(value.astimezone(zone), WHEN_FORMAT)
+    return formatting.moment(value.astimezone(zone))
 
 
 def _zone(name):
@@ -161,7 +162,8 @@ def _store(subject: Subject, audience: str) -> dict:
         "logo_url": logo_url,
         # Goes into CSS: only a well-formed hex colour gets through.
         "accent_colour": store.accent_colour if HEX_COLOUR.match(store.accent_colour or "") else "#1f6feb",
-        "sign_off": store.sign_off,
+        # The model's default sign-off is ours to translate; a seller's own words are theirs.
+        "sign_off": _(DEFAULT_SIGN_OFF) if store.sign_off == DEFAULT_SIGN_OFF else store.sign_off,
         "support_email": store.support_email,
         "personal_note": getattr(message, "personal_note", "") or "",
         "discount_code": getattr(message, "discount_code", "") or "",
@@ -181,13 +183,13 @@ def _line(line: OrderLine, currency: str) -> dict:
 
 def _payment(payment: Payment | None, order: Order) -> dict:
     if payment is None:
-        return {"method": "", "method_label": "Not paid yet", "status": "pending", "status_label": "Pending",
+        return {"method": "", "method_label": _("Not paid yet"), "status": "pending", "status_label": _("Pending"),
                 "card_last4": "", "amount": money(order.total, order.currency), "failure_reason": ""}
     return {
         "method": payment.method,
-        "method_label": payment.get_method_display(),
+        "method_label": str(payment.get_method_display()),
         "status": payment.status,
-        "status_label": payment.get_status_display(),
+        "status_label": str(payment.get_status_display()),
         "card_last4": payment.card_last4,
         "amount": money(payment.amount, order.currency),
         "failure_reason": payment.failure_reason,
@@ -210,7 +212,7 @@ def _order(subject: Subject) -> dict:
     return {
         "number": order.number,
         "status": order.status,
-        "status_label": order.get_status_display(),
+        "status_label": str(order.get_status_display()),
         "placed_at": when(order.placed_at),
         "currency": order.currency,
         "subtotal": money(order.subtotal, order.currency),
@@ -222,7 +224,7 @@ def _order(subject: Subject) -> dict:
         "total": money(order.total, order.currency),
         "shipping_address": order.shipping_address_lines,
         "ship_to": ", ".join(order.shipping_address_lines),
-        "shipping_method": order.get_shipping_method_display(),
+        "shipping_method": str(order.get_shipping_method_display()),
         "estimated_delivery": day(order.estimated_delivery),
         "is_backordered": bool(order.is_backordered),
         "backorder_expected": day(order.backorder_expected),
@@ -270,7 +272,7 @@ def _shipment(subject: Subject) -> dict | None:
         "tracking_number": shipment.tracking_number,
         "tracking_url": shipment.tracking_url,
         "status": shipment.status,
-        "status_label": shipment.get_status_display(),
+        "status_label": str(shipment.get_status_display()),
         "eta": day(shipment.eta),
         "delivered_at": when(shipment.delivered_at),
         # One shipment per order here: it carries every line of the order.
@@ -283,7 +285,7 @@ def _checkpoint(subject: Subject) -> dict | None:
     if event is None:
         return {"status_label": "", "message": "", "location": "", "occurred_at": ""}
     return {
-        "status_label": event.get_status_display(),
+        "status_label": str(event.get_status_display()),
         "message": event.message,
         "location": event.location,
         "occurred_at": when(event.occurred_at),
@@ -295,23 +297,25 @@ def _refund(subject: Subject) -> dict:
     paid = payment is not None and payment.status in (Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED,
                                                       Payment.Status.REFUNDED)
     if not paid:
-        return {"amount": money(0, order.currency), "method": payment.get_method_display() if payment else "",
-                "timeframe": "nothing was charged, so there is nothing to refund", "due": False}
+        return {"amount": money(0, order.currency), "method": str(payment.get_method_display()) if payment else "",
+                "timeframe": _("nothing was charged, so there is nothing to refund"), "due": False}
     return {
         "amount": money(payment.amount, order.currency),
-        "method": f"card ending {payment.card_last4}" if payment.method == Payment.Method.CARD and payment.card_last4
-        else payment.get_method_display(),
-        "timeframe": REFUND_TIMEFRAME.get(payment.method, "5–10 working days"),
+        "method": _("card ending %(last4)s") % {"last4": payment.card_last4}
+        if payment.method == Payment.Method.CARD and payment.card_last4 else str(payment.get_method_display()),
+        "timeframe": str(REFUND_TIMEFRAME.get(payment.method, REFUND_TIMEFRAME_OTHER)),
         "due": True,
     }
 
 
 RETURN_NEXT_STEP = {
-    ReturnRequest.Status.REQUESTED: "The store will review your request, usually within 2 working days.",
-    ReturnRequest.Status.APPROVED: "Pack the items securely and send them to the return address below.",
-    ReturnRequest.Status.RECEIVED: "We have your parcel; the store is checking the items before refunding.",
-    ReturnRequest.Status.REFUNDED: "Your refund is on its way.",
-    ReturnRequest.Status.REJECTED: "Reply to this message if you would like to discuss it with the store.",
+    ReturnRequest.Status.REQUESTED: gettext_lazy("The store will review your request, usually within 2 working days."),
+    ReturnRequest.Status.APPROVED: gettext_lazy("Pack the items securely and send them to the return address below."),
+    ReturnRequest.Status.RECEIVED: gettext_lazy(
+        "We have your parcel; the store is checking the items before refunding."),
+    ReturnRequest.Status.REFUNDED: gettext_lazy("Your refund is on its way."),
+    ReturnRequest.Status.REJECTED: gettext_lazy(
+        "Reply to this message if you would like to discuss it with the store."),
 }
 
 
@@ -321,14 +325,14 @@ def _return(subject: Subject) -> dict:
     return {
         "number": rr.number,
         "status": rr.status,
-        "status_label": rr.get_status_display(),
+        "status_label": str(rr.get_status_display()),
         "items": [_line(line, currency) for line in subject.return_lines],
         "refund_amount": money(rr.refund_amount, currency),
         "reason": rr.reason,
         "rejection_reason": rr.rejection_reason,
         "return_address": rr.return_address or subject.order.store.name,
-        "next_step": RETURN_NEXT_STEP.get(rr.status, ""),
-        "refund_timeframe": _refund(subject)["timeframe"] if subject.payment else "5–10 working days",
+        "next_step": str(RETURN_NEXT_STEP.get(rr.status, "")),
+        "refund_timeframe": _refund(subject)["timeframe"] if subject.payment else str(REFUND_TIMEFRAME_OTHER),
     }
 
 
@@ -348,6 +352,7 @@ def build_context(event_code: str, audience: str, subject: Subject) -> dict:
         "links": _links(subject, audience),
         "change": {key: subject.change.get(key, "") for key in change_keys},
     }
+    localise_change(ctx["change"], order.currency)
     if "cancelled_by" in ctx["change"]:
         ctx["change"]["cancelled_by"] = who_cancelled(ctx["change"]["cancelled_by"], audience, order.store.name)
     if event_code in SHIPMENT_EVENTS:
@@ -370,11 +375,37 @@ def build_context(event_code: str, audience: str, subject: Subject) -> dict:
     return ctx
 
 
+ENGLISH_MONEY = re.compile(r"^[−-]?[£€$]?[\d,]+\.\d{2}(?: [A-Z]{3})?$")
+DATE_KEYS = ("expected", "old_eta", "new_eta")
+
+
+def localise_change(change: dict, currency: str) -> None:
+    """The receivers name amounts, payment methods and dates in English (one fact for every
+    recipient); write them in the active language."""
+    amount = change.get("amount")
+    if isinstance(amount, str) and ENGLISH_MONEY.match(amount):
+        change["amount"] = money(Decimal(re.sub(r"[^\d.]", "", amount)) * (-1 if amount[0] in "−-" else 1), currency)
+    method = change.get("method")
+    if method:
+        with translation.override(settings.LANGUAGE_CODE):
+            by_english = {str(m.label): m for m in Payment.Method}
+        if method in by_english:
+            change["method"] = str(by_english[method].label)
+    for key in DATE_KEYS:
+        value = change.get(key)
+        if isinstance(value, str) and value:
+            try:
+                change[key] = day(datetime.datetime.strptime(value, "%a %d %b %Y").date())
+            except ValueError:
+                pass
+
+
 def who_cancelled(role: str, audience: str, store_name: str) -> str:
     """The actor's role (customer / seller / staff / system) as the recipient should read it."""
     if audience == Audience.CUSTOMER:
-        phrases = {"customer": "you", "seller": store_name, "staff": f"{settings.SHOP_NAME} support",
-                   "system": "us automatically"}
+        phrases = {"customer": _("you"), "seller": store_name,
+                   "staff": _("%(shop)s support") % {"shop": settings.SHOP_NAME},
+                   "system": _("us automatically")}
     else:
         phrases = {"customer": "the customer", "seller": "your store", "staff": f"{settings.SHOP_NAME} staff",
                    "system": "the system automatically"}
@@ -472,7 +503,7 @@ def sample_subject(event_code: str) -> Subject:
         "reason": "Card declined by the issuer" if event_code == "order.payment_failed" else "Weather delays",
         "note": "All items checked", "expected": day(today + datetime.timedelta(10)),
         "items": [_line(lines[0], "GBP")], "review_invite": True, "old_eta": day(today + datetime.timedelta(3)),
-        "new_eta": day(today + datetime.timedelta(5)), "cancelled_by": "you",
+        "new_eta": day(today + datetime.timedelta(5)), "cancelled_by": "customer",
         "ship_by": "13 May 2025, 16:00 BST", "sla_hours": 24, "escalate_hours": 8,
         "message": ("Could you gift-wrap the shirt? It is a birthday present." if event_code == "order.customer_question"
                     else "Of course: it will go out gift-wrapped tomorrow."),

@@ -9,8 +9,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext as _
 
-from .context import HEX_COLOUR, _path, _reverse, absolute, money, when
+from notify_site.formatting import number
+
+from .context import DEFAULT_SIGN_OFF, HEX_COLOUR, _path, _reverse, absolute, money, when
 from .events import Audience, get_event
 
 STOCK_ALERT_SALT = "catalog.stock-alert"
@@ -50,7 +53,7 @@ def store_brand(store) -> dict:
     return {
         "name": store.name, "sender_name": store.sender_name or store.name, "logo_url": logo_url,
         "accent_colour": store.accent_colour if HEX_COLOUR.match(store.accent_colour or "") else "#1f6feb",
-        "sign_off": store.sign_off, "support_email": store.support_email, "personal_note": "",
+        "sign_off": _(DEFAULT_SIGN_OFF) if store.sign_off == DEFAULT_SIGN_OFF else store.sign_off, "support_email": store.support_email, "personal_note": "",
         "discount_code": "",
     }
 
@@ -58,7 +61,7 @@ def store_brand(store) -> dict:
 def shop_brand() -> dict:
     """Account messages come from the platform itself, not from a store."""
     return {"name": settings.SHOP_NAME, "sender_name": "", "logo_url": "", "accent_colour": "#1f6feb",
-            "sign_off": f"The {settings.SHOP_NAME} team", "support_email": "", "personal_note": "",
+            "sign_off": _("The %(shop)s team") % {"shop": settings.SHOP_NAME}, "support_email": "", "personal_note": "",
             "discount_code": ""}
 
 
@@ -189,15 +192,17 @@ def sample_account_subject(event_code: str):
     user = User(username="ada", email="ada@example.com", first_name="Ada")
     at = datetime.datetime(2025, 5, 12, 22, 14, tzinfo=datetime.UTC)
     change = {
-        "reset_url": settings.SITE_URL + "/account/reset/MQ/set-password/", "expires": "in 3 days",
+        "reset_url": settings.SITE_URL + "/account/reset/MQ/set-password/", "expires": _("in 3 days"),
         "confirm_url": settings.SITE_URL + "/account/signup/confirm/sample/", "code": "482913", "minutes": 10,
         "ip": "203.0.113.7", "when": when(at), "device": "Firefox on Windows",
-        "reason": "a device and network we have not seen for your account",
-        "order_number": "NS-SAMP-LE42", "total": "£412.00", "country": "France",
+        "reason": _("a device and a network we have not seen for your account before"),
+        "order_number": "NS-SAMP-LE42", "total": money(Decimal("412.00"), "GBP"), "country": "France",
         "status_url": settings.SITE_URL + "/o/sample/",
         "tier": "Silver", "points": 1000, "benefits": "Free standard shipping on every order",
         "next_tier": "Gold", "next_needed": 1500, "milestone": 1000,
     }
     if event_code == "account.unusual_order":
-        change["reason"] = "it is 4.1 times your usual order; it ships to a country you have not used before (FR)"
+        change["reason"] = "; ".join([_("it is %(times)s times your usual order") % {"times": number(Decimal("4.1"))},
+                                      _("it ships to a country you have not used before (%(country)s)")
+                                      % {"country": "FR"}])
     return AccountSubject(user=user, change=change)

@@ -11,13 +11,14 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    SMS = "sms", "SMS"
-    INAPP = "inapp", "In-app"
-    WEBHOOK = "webhook", "Webhook"  # sellers' own endpoints (webhooks app); not a channel people choose
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    INAPP = "inapp", _("In-app")
+    WEBHOOK = "webhook", _("Webhook")  # sellers' own endpoints (webhooks app); not a channel people choose
 
 
 # The channels a person reads (preference grids, seller alert toggles, template defaults).
@@ -46,12 +47,12 @@ class SubjectKind(models.TextChoices):
 class Category(models.TextChoices):
     """Decides whether a customer may switch a message off (SPEC section 2, last paragraph)."""
 
-    TRANSACTIONAL = "transactional", "Order updates (always sent)"
-    SECURITY = "security", "Security (always sent)"
-    SHIPPING_UPDATES = "shipping_updates", "Shipping updates"
-    ACCOUNT = "account", "Account and loyalty"
-    MARKETING = "marketing", "Offers and news"
-    SELLER_ALERT = "seller_alert", "Seller alerts"
+    TRANSACTIONAL = "transactional", _("Order updates (always sent)")
+    SECURITY = "security", _("Security (always sent)")
+    SHIPPING_UPDATES = "shipping_updates", _("Shipping updates")
+    ACCOUNT = "account", _("Account and loyalty")
+    MARKETING = "marketing", _("Offers and news")
+    SELLER_ALERT = "seller_alert", _("Seller alerts")
 
 
 # Customers cannot switch these off (per category); security always goes by email.

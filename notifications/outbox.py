@@ -14,7 +14,7 @@ from phonenumbers.timezone import time_zones_for_number as phone_time_zones
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .context import Subject, build_context, for_recipient, load_subject
 from .events import (
@@ -72,20 +72,21 @@ def platform_channels(event: str) -> tuple[bool, dict[str, list[str]]]:
 def customer_recipients(order, channels) -> list[Recipient]:
     user = order.customer if order.customer_id else None
     out = []
+    language = order.language  # chosen at checkout: the language of every message about this order
     for channel in channels:
         if channel == Channel.EMAIL and order.email:
             out.append(Recipient(Audience.CUSTOMER, channel, normalise_address(channel, order.email), user,
-                                 f"contract: order {order.number}"))
+                                 f"contract: order {order.number}", language=language))
         elif channel == Channel.SMS:
             if order.sms_opt_in and order.phone:
                 out.append(Recipient(Audience.CUSTOMER, channel, order.phone, user,
-                                     "consent: SMS updates ticked at checkout"))
+                                     "consent: SMS updates ticked at checkout", language=language))
             elif user is not None and user.sms_opt_in and user.phone:
                 out.append(Recipient(Audience.CUSTOMER, channel, str(user.phone), user,
-                                     "consent: SMS updates switched on in the account"))
+                                     "consent: SMS updates switched on in the account", language=language))
         elif channel == Channel.INAPP and user is not None:
             out.append(Recipient(Audience.CUSTOMER, channel, f"user:{user.pk}", user,
-                                 f"contract: order {order.number}"))
+                                 f"contract: order {order.number}", language=language))
     return out
 
 
@@ -227,6 +228,15 @@ def _sms_over_cap(number: str, platform: PlatformSettings | None) -> bool:
     return sent >= cap
 
 
+def recipient_language(r: Recipient, audience: str) -> str:
+    """A customer reads their messages in the language they chose: for this order at checkout (a
+    guest's too), else their account's. Sellers and suppliers get English (the dashboard's)."""
+    if audience != Audience.CUSTOMER:
+        return settings.LANGUAGE_CODE
+    language = r.language or getattr(r.user, "language", "") or settings.LANGUAGE_CODE
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
 def notification_enqueue(*, event: str, event_key: str, order=None, subject=None,
                          change: dict | None = None, merge: bool = False,
                          audiences: tuple | None = None) -> list[Notification]:
@@ -258,18 +268,24 @@ def notification_enqueue(*, event: str, event_key: str, order=None, subject=None
         if not recipients:
             continue
         category = definition.category_for(audience)
-        shared = kind.context(event, audience, subject)
+        # One shared context per language: money, dates and labels as each reader writes them.
+        shared_by_language: dict = {}
         # The suppression list is checked when each row is claimed for delivery (one place, always
         # current), so it is not read here.
         prefs_cache: dict = {}
         optional = category not in MANDATORY_CATEGORIES and category != Category.SELLER_ALERT
         for r in recipients:
+            language = recipient_language(r, audience)
+            with translation.override(language):
+                if language not in shared_by_language:
+                    shared_by_language[language] = kind.context(event, audience, subject)
+                context = kind.personalise(shared_by_language[language], r, audience, subject)
             row = Notification(
                 event=event, event_key=event_key[:200], audience=audience, recipient=r.user,
                 recipient_address=r.address[:254], channel=r.channel, category=category,
-                language=getattr(r.user, "language", "") or settings.LANGUAGE_CODE, order_id=ref.order_id,
+                language=language, order_id=ref.order_id,
                 store_id=ref.store_id, subject_type=ref.type, subject_id=ref.id,
-                context=kind.personalise(shared, r, audience, subject), legal_basis=r.legal_basis,
+                context=context, legal_basis=r.legal_basis,
             )
             if optional and not r.preference_checked:
                 uid = getattr(r.user, "pk", None)
@@ -336,12 +352,14 @@ def notification_refresh_queued(*, order, event: str, change: dict | None = None
         return 0
     by_audience = {}
     for n in queued:
-        if n.audience not in by_audience:
-            facts = dict(n.context.get("change", {}), **(change or {}))
-            subject = load_subject(order, event, change=facts)
-            by_audience[n.audience] = (build_context(event, n.audience, subject), subject.order)
-        shared, fresh_order = by_audience[n.audience]
-        n.context = for_recipient(shared, n.recipient, n.audience, fresh_order)
+        key = (n.audience, n.language)
+        with translation.override(n.language or settings.LANGUAGE_CODE):
+            if key not in by_audience:
+                facts = dict(n.context.get("change", {}), **(change or {}))
+                subject = load_subject(order, event, change=facts)
+                by_audience[key] = (build_context(event, n.audience, subject), subject.order)
+            shared, fresh_order = by_audience[key]
+            n.context = for_recipient(shared, n.recipient, n.audience, fresh_order)
         n.save(update_fields=["context", "updated_at"])
     return len(queued)
 

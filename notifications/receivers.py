@@ -10,15 +10,35 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orders import signals
 from orders.models import Order, OrderStatus, Payment, Shipment, TrackingStatus
 
-from .context import _line, day, load_subject, money, when
+from .context import _line, load_subject, when
+from .context import day as _day
+from .context import money as _money
 from .events import Audience
 from .models import Notification
 from .outbox import notification_enqueue, notification_refresh_queued
+
+
+# The facts a receiver names are written in English; each recipient's context turns them into
+# their own language (context.localise_change), so a German shopper's checkout does not put
+# German money into the seller's alert.
+def money(amount, currency):
+    with translation.override(settings.LANGUAGE_CODE):
+        return _money(amount, currency)
+
+
+def day(value):
+    with translation.override(settings.LANGUAGE_CODE):
+        return _day(value)
+
+
+def _method(payment) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return payment.get_method_display()
 
 
 def _key(code: str, event) -> str:
@@ -57,7 +77,7 @@ def payment_pending_after_checkout(*, order_id: int, placed_event_id: int) -> No
             notification_enqueue(event="order.payment_pending",
                                  event_key=f"order.payment_pending:placed{placed_event_id}", order=order,
                                  change={"amount": money(payment.amount, order.currency),
-                                         "method": payment.get_method_display()})
+                                         "method": _method(payment)})
 
 
 @receiver(signals.order_status_changed, dispatch_uid="notifications.order_status_changed")
@@ -104,7 +124,7 @@ def _tell_seller_ok_to_ship(order, from_status, event, actor) -> None:
     payment = (Payment.objects.filter(order_id=order.pk).exclude(status=Payment.Status.FAILED)
                .order_by("-created_at", "-id").first())
     change = {"amount": money(order.total, order.currency),
-              "method": payment.get_method_display() if payment else ""}
+              "method": _method(payment) if payment else ""}
     notification_enqueue(event="order.payment_received", event_key=_key("order.payment_received", event),
                          order=order, change=change, audiences=(Audience.SELLER,))
 
@@ -136,7 +156,7 @@ def _failure_notice_audiences(order, *, at_checkout: bool) -> tuple:
 @receiver(signals.payment_status_changed, dispatch_uid="notifications.payment_status_changed")
 def on_payment_status_changed(sender, payment, order, from_status, to_status, event, **kwargs):
     at_checkout = notification_refresh_queued(order=order, event="order.placed") > 0
-    change = {"amount": money(payment.amount, order.currency), "method": payment.get_method_display()}
+    change = {"amount": money(payment.amount, order.currency), "method": _method(payment)}
     if to_status == Payment.Status.FAILED:
         audiences = _failure_notice_audiences(order, at_checkout=at_checkout)
         if audiences:

@@ -23,6 +23,8 @@ class Recipient:
     preference_checked: bool = False
     # Anything the per-recipient context needs (a subscription id for its stop link…).
     extra: dict | None = None
+    # The language they chose for this (an order's checkout, a stock alert's page); "" = the account's.
+    language: str = ""
 
 
 def normalise_address(channel: str, address: str) -> str:
@@ -99,10 +101,11 @@ def subscriber_recipients(subscriptions, channels) -> list[Recipient]:
         extra = {"subscription_id": sub.pk}
         if Channel.EMAIL in channels:
             out.append(Recipient(Audience.CUSTOMER, Channel.EMAIL, normalise_address(Channel.EMAIL, sub.email),
-                                 sub.user, "request: asked to be told when it is back", extra=extra))
+                                 sub.user, "request: asked to be told when it is back", extra=extra,
+                                 language=sub.language))
         if Channel.INAPP in channels and sub.user_id:
             out.append(Recipient(Audience.CUSTOMER, Channel.INAPP, f"user:{sub.user_id}", sub.user,
-                                 "request: asked to be told when it is back", extra=extra))
+                                 "request: asked to be told when it is back", extra=extra, language=sub.language))
     return out
 
 
@@ -127,8 +130,8 @@ def buyer_recipients(product, channels) -> list[Recipient]:
         return []
     from orders.models import OrderLine
 
-    rows = (OrderLine.objects.filter(product_id=product.pk).values_list("order__email", "order__customer_id")
-            .distinct())
+    rows = (OrderLine.objects.filter(product_id=product.pk)
+            .values_list("order__email", "order__customer_id", "order__language").order_by("order_id").distinct())
     return _consenting_buyers(rows)
 
 
@@ -145,18 +148,20 @@ def buyer_recipients_chunk(product, *, after: str, size: int) -> tuple[list[Reci
     if not emails:
         return [], after, 0
     rows = (Order.objects.filter(lines__product_id=product.pk).annotate(addr=Lower("email"))
-            .filter(addr__in=emails).values_list("addr", "customer_id").distinct())
+            .filter(addr__in=emails).values_list("addr", "customer_id", "language").order_by("id").distinct())
     return _consenting_buyers(rows), emails[-1], len(emails)
 
 
 def _consenting_buyers(rows) -> list[Recipient]:
+    """``rows``: (order email, customer id, order language), oldest order first."""
     from django.contrib.auth import get_user_model
 
-    emails, users_by_email = set(), {}
-    for email, customer_id in rows:
+    emails, users_by_email, languages = set(), {}, {}
+    for email, customer_id, language in rows:
         email = (email or "").strip().lower()
         if email:
             emails.add(email)
+            languages[email] = language  # a guest's: the language of their latest order
             if customer_id:
                 users_by_email[email] = customer_id
     users = {u.pk: u for u in get_user_model().objects.filter(pk__in=set(users_by_email.values()))}
@@ -170,5 +175,5 @@ def _consenting_buyers(rows) -> list[Recipient]:
             continue
         out.append(Recipient(Audience.CUSTOMER, Channel.EMAIL, email, user,
                              f"consent: marketing email ({record.source}, {record.created_at:%Y-%m-%d})",
-                             preference_checked=True))
+                             preference_checked=True, language="" if user else languages.get(email, "")))
     return out

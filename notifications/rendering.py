@@ -49,6 +49,8 @@ PART_LABEL = {"subject": "Subject / title", "text": "Text body", "html": "HTML b
 def _engine(autoescape: bool) -> Engine:
     return Engine(dirs=[str(TEMPLATE_DIR)], app_dirs=True, autoescape=autoescape, string_if_invalid=INVALID,
                   builtins=["django.contrib.humanize.templatetags.humanize", "notifications.template_safety"],
+                  libraries={"i18n": "django.templatetags.i18n", "l10n": "django.templatetags.l10n",
+                             "tz": "django.templatetags.tz"},
                   debug=False)
 
 
@@ -74,17 +76,29 @@ class Rendered:
 
 # --- sources ---------------------------------------------------------------------------------
 
-def default_path(event: str, audience: str, channel: str, part: str) -> str:
+def default_path(event: str, audience: str, channel: str, part: str, language: str = "") -> str:
+    """The shipped file: English next to the event, a translation in a folder named for its language."""
     ext = "html" if part == "html" else "txt"
     name = f"{channel}_subject.txt" if part == "subject" else f"{channel}_body.{ext}"
-    return f"notifications/{event}/{audience}/{name}"
+    folder = f"{language}/" if language and language != settings.LANGUAGE_CODE else ""
+    return f"notifications/{event}/{audience}/{folder}{name}"
 
 
-def default_sources(event: str, audience: str, channel: str) -> dict[str, str]:
-    """The shipped default's raw source per part ('' where the file is missing)."""
+def has_shipped_translation(event: str, audience: str, channel: str, language: str) -> bool:
+    if not language or language == settings.LANGUAGE_CODE:
+        return True
+    return any((TEMPLATE_DIR / default_path(event, audience, channel, part, language)).exists()
+               for part in PARTS[Channel(channel)])
+
+
+def default_sources(event: str, audience: str, channel: str, language: str = "") -> dict[str, str]:
+    """The shipped default's raw source per part ('' where the file is missing), in ``language``
+    where a translation ships (else English)."""
+    if not has_shipped_translation(event, audience, channel, language):
+        language = ""
     out = {}
     for part in PARTS[Channel(channel)]:
-        path = TEMPLATE_DIR / default_path(event, audience, channel, part)
+        path = TEMPLATE_DIR / default_path(event, audience, channel, part, language)
         out[part] = path.read_text() if path.exists() else ""
     return out
 
@@ -115,8 +129,7 @@ class _DbTemplates:
                 rows[(t.event, t.audience, t.channel, t.language)] = t
             with self._lock:
                 self._rows, self._loaded_at = rows, now
-        return (self._rows.get((event, audience, channel, language))
-                or self._rows.get((event, audience, channel, settings.LANGUAGE_CODE)))
+        return self._rows.get((event, audience, channel, language))
 
     def compiled(self, key, part, source, engine):
         cache_key = (key, part, hash(source))
@@ -149,6 +162,8 @@ def _render_parts(compiled: dict, channel: str, context: dict) -> dict[str, str]
     out = {}
     # Read-only data and one time budget for all parts (notifications.template_safety).
     ctx = BudgetContext(read_only(context), autoescape=True)
+    # A scratch layer above the read-only data: {% get_current_language as … %} writes here.
+    ctx.push()
     for part, template in compiled.items():
         ctx.autoescape = part == "html"
         value = _clean(part, check_output(PART_LABEL[part], template.render(ctx)))
@@ -168,40 +183,73 @@ def _finish(parts: dict) -> dict:
     return parts
 
 
+def _from_database(db, channel: str, context: dict, failures: list) -> "Rendered | None":
+    """The active database template, else its last good earlier version (None if none renders)."""
+    try:
+        compiled = {part: DB_TEMPLATES.compiled((db.pk, db.version), part,
+                                                getattr(db, FIELD_FOR_PART[part]), _engine_for(part))
+                    for part in PARTS[Channel(channel)] if getattr(db, FIELD_FOR_PART[part])}
+        parts = _render_parts(compiled, channel, context)
+        return Rendered(**_finish(parts), source=f"database v{db.version}", failures=failures)
+    except Exception as exc:  # any template error: try the next candidate
+        failures.append((db.pk, f"v{db.version}: {exc}"))
+    from .models import NotificationTemplateVersion
+
+    for version in NotificationTemplateVersion.objects.filter(
+            template_id=db.pk, version__lt=db.version).order_by("-version")[:5]:
+        try:
+            compiled = {part: _engine_for(part).from_string(getattr(version, FIELD_FOR_PART[part]))
+                        for part in PARTS[Channel(channel)] if getattr(version, FIELD_FOR_PART[part])}
+            parts = _render_parts(compiled, channel, context)
+            return Rendered(**_finish(parts), source=f"database v{version.version} (fallback)",
+                            fallback=True, failures=failures)
+        except Exception as exc:
+            failures.append((None, f"v{version.version}: {exc}"))
+    return None
+
+
+def _from_files(event, audience, channel, language, context) -> dict:
+    compiled = {}
+    for part in PARTS[Channel(channel)]:
+        try:
+            compiled[part] = _engine_for(part).get_template(default_path(event, audience, channel, part, language))
+        except TemplateDoesNotExist:
+            continue
+    return _render_parts(compiled, channel, context)
+
+
 def render(*, event: str, audience: str, channel: str, language: str, context: dict) -> Rendered:
-    """Render a message with the best template that works; raise RenderError only if none does."""
+    """Render a message with the best template that works; raise RenderError only if none does.
+
+    In order: the database template in the recipient's language, the shipped translation in that
+    language, the database template in English, the shipped English default. The recipient's
+    language stays active throughout (dates, money and {% translate %} in shared layouts).
+    """
     failures = []
-    with translation.override(language or settings.LANGUAGE_CODE):
+    english = settings.LANGUAGE_CODE
+    language = language or english
+    with translation.override(language):
         db = DB_TEMPLATES.get(event, audience, channel, language)
         if db is not None:
+            rendered = _from_database(db, channel, context, failures)
+            if rendered is not None:
+                return rendered
+        if language != english and has_shipped_translation(event, audience, channel, language):
             try:
-                compiled = {part: DB_TEMPLATES.compiled((db.pk, db.version), part,
-                                                        getattr(db, FIELD_FOR_PART[part]), _engine_for(part))
-                            for part in PARTS[Channel(channel)] if getattr(db, FIELD_FOR_PART[part])}
-                parts = _render_parts(compiled, channel, context)
-                return Rendered(**_finish(parts), source=f"database v{db.version}", failures=failures)
-            except Exception as exc:  # any template error: try the next candidate
-                failures.append((db.pk, f"v{db.version}: {exc}"))
-            from .models import NotificationTemplateVersion
-
-            for version in NotificationTemplateVersion.objects.filter(
-                    template_id=db.pk, version__lt=db.version).order_by("-version")[:5]:
-                try:
-                    compiled = {part: _engine_for(part).from_string(getattr(version, FIELD_FOR_PART[part]))
-                                for part in PARTS[Channel(channel)] if getattr(version, FIELD_FOR_PART[part])}
-                    parts = _render_parts(compiled, channel, context)
-                    return Rendered(**_finish(parts), source=f"database v{version.version} (fallback)",
-                                    fallback=True, failures=failures)
-                except Exception as exc:
-                    failures.append((None, f"v{version.version}: {exc}"))
+                parts = _from_files(event, audience, channel, language, context)
+                return Rendered(**_finish(parts), source=f"file default ({language})"
+                                + (" (fallback)" if failures else ""), fallback=bool(failures), failures=failures)
+            except Exception as exc:
+                failures.append((None, f"file default ({language}): {exc}"))
+        if language != english:
+            db = DB_TEMPLATES.get(event, audience, channel, english)
+            if db is not None:
+                rendered = _from_database(db, channel, context, failures)
+                if rendered is not None:
+                    rendered.source += f" ({english}, no {language} template)"
+                    return rendered
         try:
-            compiled = {}
-            for part in PARTS[Channel(channel)]:
-                try:
-                    compiled[part] = _engine_for(part).get_template(default_path(event, audience, channel, part))
-                except TemplateDoesNotExist:
-                    continue
-            parts = _render_parts(compiled, channel, context)
+            parts = _from_files(event, audience, channel, english, context)
         except Exception as exc:
             failures.append((None, f"file default: {exc}"))
             raise RenderError("; ".join(msg for _, msg in failures)) from exc
@@ -251,7 +299,8 @@ def _strict(value, path, missing):
     return value
 
 
-def validate(*, event: str, audience: str, channel: str, sources: dict[str, str]) -> dict[str, list[str]]:
+def validate(*, event: str, audience: str, channel: str, sources: dict[str, str],
+             language: str = "") -> dict[str, list[str]]:
     """Errors per model field for template sources, from rendering them against the event's sample
     context: syntax errors, unknown variables (also inside {% if %} / {% for %}), blank required parts,
     an SMS too long to send. Empty dict: valid."""
@@ -259,7 +308,9 @@ def validate(*, event: str, audience: str, channel: str, sources: dict[str, str]
 
     errors: dict[str, list[str]] = {}
     channel = Channel(channel)
-    sample = sample_context(event, audience)
+    language = language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        sample = sample_context(event, audience)
     for part in PARTS[channel]:
         source = sources.get(part) or ""
         fname = FIELD_FOR_PART[part]
@@ -286,7 +337,7 @@ def validate(*, event: str, audience: str, channel: str, sources: dict[str, str]
         ctx = _StrictContext({k: _strict(v, k, missing) for k, v in sample.items()}, autoescape=part == "html",
                              missing=missing)
         try:
-            with translation.override("en"):
+            with translation.override(language):
                 output = _clean(part, check_output(PART_LABEL[part], template.render(ctx)))
         except Exception as exc:
             errors.setdefault(fname, []).append(f"Rendering failed with sample data: {type(exc).__name__}: {exc}")
@@ -304,18 +355,20 @@ def validate(*, event: str, audience: str, channel: str, sources: dict[str, str]
     return errors
 
 
-def preview(*, event: str, audience: str, channel: str, sources: dict[str, str]) -> dict:
+def preview(*, event: str, audience: str, channel: str, sources: dict[str, str], language: str = "") -> dict:
     """Render sources against sample data for the admin preview: parts, errors, SMS segments."""
     from .channels.sms import sms_segments
     from .context import sample_context
 
-    errors = validate(event=event, audience=audience, channel=channel, sources=sources)
+    language = language or settings.LANGUAGE_CODE
+    errors = validate(event=event, audience=audience, channel=channel, sources=sources, language=language)
     result = {"errors": errors, "subject": "", "text": "", "html": "", "sms": None}
     if errors:
         return result
     compiled = {part: _engine_for(part).from_string(sources[part])
                 for part in PARTS[Channel(channel)] if sources.get(part)}
-    parts = _finish(_render_parts(compiled, channel, sample_context(event, audience)))
+    with translation.override(language):
+        parts = _finish(_render_parts(compiled, channel, sample_context(event, audience)))
     result.update(parts)
     if channel == Channel.SMS:
         encoding, segments = sms_segments(parts["text"])

@@ -10,7 +10,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .events import (
     CONSENT_CATEGORIES,
@@ -243,7 +243,7 @@ def _template_sources(subject: str, text_body: str, html_body: str) -> dict:
 
 
 def template_validate(*, event: str, audience: str, channel: str, subject: str = "", text_body: str = "",
-                      html_body: str = "") -> None:
+                      html_body: str = "", language: str = "") -> None:
     """Raise ValidationError (per field) unless the sources render cleanly against sample data."""
     from .rendering import validate
 
@@ -252,7 +252,7 @@ def template_validate(*, event: str, audience: str, channel: str, subject: str =
     if audience not in definition.audiences:
         raise ValidationError({"audience": f"{event} is not sent to {audience}s."})
     errors = validate(event=event, audience=audience, channel=channel,
-                      sources=_template_sources(subject, text_body, html_body))
+                      sources=_template_sources(subject, text_body, html_body), language=language)
     if errors:
         raise ValidationError(errors)
 
@@ -264,7 +264,8 @@ def template_save(*, template, user=None, note: str = ""):
     from .rendering import DB_TEMPLATES
 
     template_validate(event=template.event, audience=template.audience, channel=template.channel,
-                      subject=template.subject, text_body=template.text_body, html_body=template.html_body)
+                      subject=template.subject, text_body=template.text_body, html_body=template.html_body,
+                      language=template.language)
     if template.pk:
         NotificationTemplate.objects.select_for_update().filter(pk=template.pk).first()
     last = template.versions.order_by("-version").values_list("version", flat=True).first() if template.pk else None
@@ -302,17 +303,18 @@ def notification_send_test(*, user, event: str, audience: str, channel: str, sub
     from .rendering import PARTS, _engine_for, _finish, _render_parts
 
     template_validate(event=event, audience=audience, channel=channel, subject=subject, text_body=text_body,
-                      html_body=html_body)
+                      html_body=html_body, language=language)
     address = {Channel.EMAIL: user.email, Channel.SMS: str(getattr(user, "phone", "") or ""),
                Channel.INAPP: f"user:{user.pk}"}[Channel(channel)]
     if not address:
         raise ValidationError(f"Your account has no {'phone number' if channel == Channel.SMS else 'email address'} "
                               "to send the test to.")
-    context = sample_context(event, audience)
     sources = _template_sources(subject, text_body, html_body)
     compiled = {part: _engine_for(part).from_string(sources[part]) for part in PARTS[Channel(channel)]
                 if sources[part]}
-    parts = _finish(_render_parts(compiled, channel, context))
+    with translation.override(language or settings.LANGUAGE_CODE):
+        context = sample_context(event, audience)
+        parts = _finish(_render_parts(compiled, channel, context))
     definition = get_event(event)
     notification = Notification.objects.create(
         event=event, event_key=f"test:{uuid.uuid4().hex}", audience=audience, recipient=user,

@@ -28,7 +28,7 @@ from django.template import defaultfilters, loader_tags
 register = template.Library()
 
 ALLOWED_PREFIX = "notifications/"
-ALLOWED_LIBRARIES = {"humanize", "l10n", "tz"}
+ALLOWED_LIBRARIES = {"humanize", "i18n", "l10n", "tz"}
 MAX_PAD_WIDTH = 200
 # Read the clock every this many context operations (a monotonic() call each time would be wasteful).
 CHECK_EVERY = 64

@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import phonenumbers
 from django.conf import settings
+from django.utils.translation import gettext as _
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -252,7 +253,7 @@ def _clean_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError as exc:
-        raise CheckoutError("Enter a valid email address for your order updates.") from exc
+        raise CheckoutError(_("Enter a valid email address for your order updates.")) from exc
     return email
 
 
@@ -260,10 +261,10 @@ def _clean_address(address: dict) -> dict:
     cleaned = {key: str(address.get(key) or "").strip() for key in ADDRESS_FIELDS}
     missing = [key for key in REQUIRED_ADDRESS_FIELDS if not cleaned[key]]
     if missing:
-        raise CheckoutError("The delivery address is missing: " + ", ".join(missing) + ".")
+        raise CheckoutError(_("The delivery address is missing: %(fields)s.") % {"fields": ", ".join(missing)})
     cleaned["country"] = cleaned["country"].upper()
     if len(cleaned["country"]) != 2:
-        raise CheckoutError("Country must be a two-letter code such as GB.")
+        raise CheckoutError(_("Country must be a two-letter code such as GB."))
     return cleaned
 
 
@@ -274,9 +275,9 @@ def _clean_phone(phone) -> str:
     try:
         parsed = phonenumbers.parse(raw, settings.PHONENUMBER_DEFAULT_REGION)
     except phonenumbers.NumberParseException as exc:
-        raise CheckoutError("Enter a valid phone number, e.g. +447911123456.") from exc
+        raise CheckoutError(_("Enter a valid phone number, e.g. +447911123456.")) from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise CheckoutError("Enter a valid phone number, e.g. +447911123456.")
+        raise CheckoutError(_("Enter a valid phone number, e.g. +447911123456."))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -285,16 +286,16 @@ def _clean_items(items: dict) -> dict[int, int]:
     for pid, qty in (items or {}).items():
         pid, qty = int(pid), int(qty)
         if qty < 1 or qty > MAX_QUANTITY_PER_LINE:
-            raise CheckoutError(f"Quantities must be between 1 and {MAX_QUANTITY_PER_LINE}.")
+            raise CheckoutError(_("Quantities must be between 1 and %(max)s.") % {"max": MAX_QUANTITY_PER_LINE})
         cleaned[pid] = qty
     if not cleaned:
-        raise CheckoutError("Your cart is empty.")
+        raise CheckoutError(_("Your cart is empty."))
     return cleaned
 
 
 def _card(payment_method: str, card_number: str, *, hosted: bool = False) -> str:
     if payment_method not in (Payment.Method.CARD, Payment.Method.COD):
-        raise CheckoutError("Choose a payment method.")
+        raise CheckoutError(_("Choose a payment method."))
     if payment_method != Payment.Method.CARD or hosted:  # hosted: the card is typed on the gateway's page
         return ""
     try:
@@ -347,7 +348,8 @@ def _record_payment(*, order: Order, payment_method: str, digits: str, result: C
 
 def checkout_place(*, customer, email: str, items: dict[int, int], address: dict, shipping_method: str,
                    payment_method: str, card_number: str = "", phone: str = "", sms_opt_in: bool = False,
-                   marketing_opt_in: bool = False, ip: str | None = None, promo_code: str = "") -> CheckoutResult:
+                   marketing_opt_in: bool = False, ip: str | None = None, promo_code: str = "",
+                   language: str = "") -> CheckoutResult:
     """Place one order per store for ``items`` ({product id: quantity}), pay, and return the orders.
 
     Raises CheckoutError (or its stock counterpart OutOfStock, naming the product) with nothing
@@ -355,17 +357,23 @@ def checkout_place(*, customer, email: str, items: dict[int, int], address: dict
     orders stay pending with a failed payment and ``payment_ok`` is False.
     """
     email = _clean_email(email)
+    # The language every message about these orders is written in (a guest's too); a signed-in
+    # customer's choice becomes their account's language.
+    language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
     address = _clean_address(address)
     phone = _clean_phone(phone)
     if sms_opt_in and not phone:
-        raise CheckoutError("Enter a mobile number to get order updates by SMS.")
+        raise CheckoutError(_("Enter a mobile number to get order updates by SMS."))
     if shipping_method not in Order.ShippingMethod.values:
-        raise CheckoutError("Choose a shipping method.")
+        raise CheckoutError(_("Choose a shipping method."))
     gateway = get_gateway() if payment_method == Payment.Method.CARD else None
     hosted = bool(getattr(gateway, "hosted", False))
     digits = _card(payment_method, card_number, hosted=hosted)
     items = _clean_items(items)
     customer = customer if customer is not None and getattr(customer, "is_authenticated", False) else None
+    if customer is not None and customer.language != language:
+        customer.language = language
+        customer.save(update_fields=["language"])
     actor = customer or "guest"
     gateway = gateway if digits else None
     checkout_id = uuid.uuid4()
@@ -379,7 +387,7 @@ def checkout_place(*, customer, email: str, items: dict[int, int], address: dict
     for pid in items:
         if pid not in products or not products[pid].active:
             name = products[pid].name if pid in products else "An item in your cart"
-            raise CheckoutError(f"Sorry, “{name}” is no longer available. Remove it to continue.")
+            raise CheckoutError(_("Sorry, “%(name)s” is no longer available. Remove it to continue.") % {"name": name})
     by_store: dict[int, list[Product]] = defaultdict(list)
     for pid in sorted(items):
         by_store[products[pid].store_id].append(products[pid])
@@ -411,6 +419,7 @@ def checkout_place(*, customer, email: str, items: dict[int, int], address: dict
                 expected = today + timedelta(days=max(p.restock_lead_days for p in late)) if late else None
                 order = Order.objects.create(
                     number=number, customer=customer, email=email, phone=phone, sms_opt_in=sms_opt_in,
+                    language=language,
                     store_id=store_id, checkout_id=checkout_id, status=OrderStatus.PENDING, currency=currency,
                     subtotal=totals.subtotal, shipping_total=totals.shipping, tax_total=totals.tax,
                     total=totals.total, discount_total=totals.discount, promo_code=code if totals.discount else "", shipping_name=address["name"], shipping_line1=address["line1"],
@@ -486,7 +495,7 @@ def checkout_retry_payment(*, orders, payment_method: str, card_number: str = ""
     pks = [o.pk for o in orders]
     waiting = orders_awaiting_payment(list(Order.objects.filter(pk__in=pks).prefetch_related("payments")))
     if not waiting:
-        raise CheckoutError("These orders have nothing left to pay.")
+        raise CheckoutError(_("These orders have nothing left to pay."))
     charges = {o.number: _charge(gateway=gateway, digits=digits, amount=o.total, currency=o.currency, number=o.number)
                for o in waiting}
     amounts = {o.number: o.total for o in waiting}

@@ -6,6 +6,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.urls import reverse
 
 # Crockford base32 without look-alikes: order numbers can't be guessed by counting.
@@ -22,13 +23,13 @@ def new_return_number() -> str:
 
 
 class OrderStatus(models.TextChoices):
-    PENDING = "pending", "Pending payment"
-    PROCESSING = "processing", "Processing"
-    ON_HOLD = "on_hold", "On hold"
-    SHIPPED = "shipped", "Shipped"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
-    REFUNDED = "refunded", "Refunded"
+    PENDING = "pending", _("Pending payment")
+    PROCESSING = "processing", _("Processing")
+    ON_HOLD = "on_hold", _("On hold")
+    SHIPPED = "shipped", _("Shipped")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
 
 
 S = OrderStatus
@@ -47,8 +48,8 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
 
 class Order(models.Model):
     class ShippingMethod(models.TextChoices):
-        STANDARD = "standard", "Standard (3–5 working days)"
-        EXPRESS = "express", "Express (1–2 working days)"
+        STANDARD = "standard", _("Standard (3–5 working days)")
+        EXPRESS = "express", _("Express (1–2 working days)")
 
     number = models.CharField(max_length=16, unique=True, default=new_order_number, editable=False)
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -56,6 +57,8 @@ class Order(models.Model):
     email = models.EmailField(help_text="Where the customer's messages go (guests too).")
     phone = models.CharField(max_length=20, blank=True, help_text="E.164")
     sms_opt_in = models.BooleanField(default=False)
+    # Chosen at checkout (preselected from the browser): every message about this order, a guest's too.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="orders")
     checkout_id = models.UUIDField(db_index=True, help_text="Orders placed in one checkout share this.")
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
@@ -160,16 +163,16 @@ class OrderLine(models.Model):
 
 class Payment(models.Model):
     class Method(models.TextChoices):
-        CARD = "card", "Card"
-        COD = "cod", "Cash on delivery"
-        MANUAL = "manual", "Received by the store"
+        CARD = "card", _("Card")
+        COD = "cod", _("Cash on delivery")
+        MANUAL = "manual", _("Received by the store")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        CAPTURED = "captured", "Captured"
-        FAILED = "failed", "Failed"
-        PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
-        REFUNDED = "refunded", "Refunded"
+        PENDING = "pending", _("Pending")
+        CAPTURED = "captured", _("Captured")
+        FAILED = "failed", _("Failed")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partly refunded")
+        REFUNDED = "refunded", _("Refunded")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
     method = models.CharField(max_length=8, choices=Method.choices)
@@ -191,12 +194,12 @@ class Payment(models.Model):
 
 
 class TrackingStatus(models.TextChoices):
-    LABEL_CREATED = "label_created", "Label created"
-    IN_TRANSIT = "in_transit", "In transit"
-    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
-    DELIVERED = "delivered", "Delivered"
-    EXCEPTION = "exception", "Exception"
-    RETURNED = "returned", "Returned to sender"
+    LABEL_CREATED = "label_created", _("Label created")
+    IN_TRANSIT = "in_transit", _("In transit")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    EXCEPTION = "exception", _("Exception")
+    RETURNED = "returned", _("Returned to sender")
 
 
 # Progress order: a tracking update never moves a shipment to a lower rank
@@ -324,11 +327,11 @@ class OrderEvent(models.Model):
 
 class ReturnRequest(models.Model):
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Requested"
-        APPROVED = "approved", "Approved"
-        RECEIVED = "received", "Received"
-        REFUNDED = "refunded", "Refunded"
-        REJECTED = "rejected", "Rejected"
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        RECEIVED = "received", _("Received")
+        REFUNDED = "refunded", _("Refunded")
+        REJECTED = "rejected", _("Rejected")
 
     TRANSITIONS = {
         Status.REQUESTED: frozenset({Status.APPROVED, Status.REJECTED}),

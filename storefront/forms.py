@@ -2,6 +2,7 @@ import re
 
 import phonenumbers
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
@@ -10,13 +11,14 @@ from orders.models import Order, Payment
 from orders.payments import InvalidCardNumber, card_digits
 
 COUNTRIES = [
-    ("GB", "United Kingdom"), ("IE", "Ireland"), ("FR", "France"), ("DE", "Germany"), ("NL", "Netherlands"),
-    ("BE", "Belgium"), ("ES", "Spain"), ("IT", "Italy"), ("PT", "Portugal"), ("AT", "Austria"),
-    ("DK", "Denmark"), ("SE", "Sweden"), ("NO", "Norway"), ("FI", "Finland"), ("PL", "Poland"),
-    ("CH", "Switzerland"), ("US", "United States"), ("CA", "Canada"), ("AU", "Australia"), ("NZ", "New Zealand"),
+    ("GB", _("United Kingdom")), ("IE", _("Ireland")), ("FR", _("France")), ("DE", _("Germany")),
+    ("NL", _("Netherlands")), ("BE", _("Belgium")), ("ES", _("Spain")), ("IT", _("Italy")), ("PT", _("Portugal")),
+    ("AT", _("Austria")), ("DK", _("Denmark")), ("SE", _("Sweden")), ("NO", _("Norway")), ("FI", _("Finland")),
+    ("PL", _("Poland")), ("CH", _("Switzerland")), ("US", _("United States")), ("CA", _("Canada")),
+    ("AU", _("Australia")), ("NZ", _("New Zealand")),
 ]
 UK_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
-CARD_HELP = "Test gateway: 4242 4242 4242 4242 is accepted; a number ending in 0002 is declined."
+CARD_HELP = _("Test gateway: 4242 4242 4242 4242 is accepted; a number ending in 0002 is declined.")
 
 
 class QuantityForm(forms.Form):
@@ -26,17 +28,17 @@ class QuantityForm(forms.Form):
 
 class CartUpdateForm(forms.Form):
     quantity = forms.IntegerField(min_value=0, max_value=MAX_QUANTITY_PER_LINE,
-                                  help_text="0 removes the item.")
+                                  help_text=_("0 removes the item."))
 
 
 class BackInStockForm(forms.Form):
-    email = forms.EmailField(label="Your email",
+    email = forms.EmailField(label=_("Your email"),
                              widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.com"}))
 
 
 def _card_field():
     field = forms.CharField(
-        label="Card number", required=False, max_length=23, help_text=CARD_HELP,
+        label=_("Card number"), required=False, max_length=23, help_text=CARD_HELP,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number",
                                       "placeholder": "4242 4242 4242 4242"}))
     field.required_when = "card"  # required for card payments: the form checks it, the label doesn't say optional
@@ -45,7 +47,7 @@ def _card_field():
 
 def _payment_field():
     choices = [(m.value, m.label) for m in (Payment.Method.CARD, Payment.Method.COD)]  # not "received by the store"
-    return forms.ChoiceField(label="Pay by", choices=choices, initial=Payment.Method.CARD,
+    return forms.ChoiceField(label=_("Pay by"), choices=choices, initial=Payment.Method.CARD,
                              widget=forms.RadioSelect)
 
 
@@ -73,7 +75,7 @@ class _PaymentMixin:
         elif cleaned.get("payment_method") == Payment.Method.CARD:
             number = cleaned.get("card_number", "")
             if not number:
-                self.add_error("card_number", "Enter your card number, or choose cash on delivery.")
+                self.add_error("card_number", _("Enter your card number, or choose cash on delivery."))
             else:
                 try:
                     cleaned["card_number"] = card_digits(number)
@@ -84,30 +86,33 @@ class _PaymentMixin:
 
 
 class CheckoutForm(_PaymentMixin, forms.Form):
-    email = forms.EmailField(help_text="Your receipt and order updates go here.",
+    email = forms.EmailField(label=_("Email"), help_text=_("Your receipt and order updates go here."),
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    name = forms.CharField(label="Full name", max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    line1 = forms.CharField(label="Address line 1", max_length=200,
+    name = forms.CharField(label=_("Full name"), max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    line1 = forms.CharField(label=_("Address line 1"), max_length=200,
                             widget=forms.TextInput(attrs={"autocomplete": "address-line1"}))
-    line2 = forms.CharField(label="Address line 2", max_length=200, required=False,
+    line2 = forms.CharField(label=_("Address line 2"), max_length=200, required=False,
                             widget=forms.TextInput(attrs={"autocomplete": "address-line2"}))
-    city = forms.CharField(label="Town or city", max_length=100,
+    city = forms.CharField(label=_("Town or city"), max_length=100,
                            widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
-    postcode = forms.CharField(max_length=20, widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
-    country = forms.ChoiceField(choices=COUNTRIES, initial="GB",
+    postcode = forms.CharField(label=_("Postcode"), max_length=20, widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
+    country = forms.ChoiceField(label=_("Country"), choices=COUNTRIES, initial="GB",
                                 widget=forms.Select(attrs={"autocomplete": "country"}))
     phone = PhoneNumberField(
-        label="Mobile number", required=False, region="GB",
-        help_text="Needed for SMS updates. UK numbers like 07911 123456 or international like +33 6 12 34 56 78.",
+        label=_("Mobile number"), required=False, region="GB",
+        help_text=_("Needed for SMS updates. UK numbers like 07911 123456 or international like +33 6 12 34 56 78."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
-    sms_opt_in = forms.BooleanField(label="Text me updates about this order (dispatch, delivery day)", required=False)
+    sms_opt_in = forms.BooleanField(label=_("Text me updates about this order (dispatch, delivery day)"), required=False)
     marketing_opt_in = forms.BooleanField(
-        label="Email me offers and news from Notify Market", required=False, initial=False,
-        help_text="Optional. You can unsubscribe from any marketing email in one click.")
-    shipping_method = forms.ChoiceField(label="Delivery", choices=Order.ShippingMethod.choices,
+        label=_("Email me offers and news from Notify Market"), required=False, initial=False,
+        help_text=_("Optional. You can unsubscribe from any marketing email in one click."))
+    shipping_method = forms.ChoiceField(label=_("Delivery"), choices=Order.ShippingMethod.choices,
                                         initial=Order.ShippingMethod.STANDARD, widget=forms.RadioSelect)
     payment_method = _payment_field()
     card_number = _card_field()
+    # Preselected from the browser (Accept-Language, or the language already chosen on the site).
+    language = forms.ChoiceField(label=_("Language for your messages"), choices=settings.LANGUAGES, required=False,
+                                 help_text=_("Order updates by email and SMS are written in this language."))
 
     def clean_postcode(self):
         return self.cleaned_data["postcode"].strip().upper()
@@ -117,17 +122,17 @@ class CheckoutForm(_PaymentMixin, forms.Form):
         if cleaned.get("country") == "GB" and cleaned.get("postcode"):
             match = UK_POSTCODE.match(cleaned["postcode"])
             if not match:
-                self.add_error("postcode", "Enter a UK postcode such as SW1A 1AA.")
+                self.add_error("postcode", _("Enter a UK postcode such as SW1A 1AA."))
             else:
                 cleaned["postcode"] = f"{match.group(1)} {match.group(2)}"
         phone = cleaned.get("phone")
         if cleaned.get("sms_opt_in"):
             if not phone:
                 if "phone" not in self.errors:
-                    self.add_error("phone", "Enter a mobile number to get SMS updates, or untick SMS updates.")
+                    self.add_error("phone", _("Enter a mobile number to get SMS updates, or untick SMS updates."))
             elif phonenumbers.number_type(phone) not in (phonenumbers.PhoneNumberType.MOBILE,
                                                          phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
-                self.add_error("phone", "SMS updates need a mobile number.")
+                self.add_error("phone", _("SMS updates need a mobile number."))
         self.clean_card_number_for(cleaned)
         return cleaned
 

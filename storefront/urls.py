@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_alerts, views_tracking
+from . import views, views_alerts, views_language, views_tracking
 
 app_name = "storefront"
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("checkout/placed/<uuid:checkout_id>/", views.checkout_placed, name="checkout_placed"),
     path("checkout/placed/<uuid:checkout_id>/pay/", views.checkout_pay, name="checkout_pay"),
+    path("language/", views_language.set_language, name="set_language"),
     path("track/", views_tracking.track, name="track"),
     path("o/<str:token>/", views_tracking.order_status_token, name="order_status_token"),
     path("o/<str:token>/pay/", views_tracking.order_pay_token, name="order_pay_token"),

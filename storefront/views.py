@@ -9,12 +9,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
-from django.utils.translation import gettext as _
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product, Store
 from notify_site.client_ip import client_ip_or_none
+from notify_site.formatting import money
 from catalog.services import StockError, back_in_stock_subscribe
 from orders.checkout import (
     CheckoutError,
@@ -81,7 +83,7 @@ def product_detail(request, store_slug, product_slug):
 def stock_alert(request, store_slug, product_slug):
     product = _product_or_404(store_slug, product_slug)
     if product.purchasable:
-        messages.info(request, f"Good news: {product.name} is available now. Add it to your cart.")
+        messages.info(request, _("Good news: %(name)s is available now. Add it to your cart.") % {"name": product.name})
         return redirect(product)
     form = BackInStockForm(request.POST)
     if not form.is_valid():
@@ -89,13 +91,15 @@ def stock_alert(request, store_slug, product_slug):
     user = request.user if request.user.is_authenticated else None
     sub, created = back_in_stock_subscribe(product=product, email=form.cleaned_data["email"], user=user)
     if sub.confirmed_at is None:
-        messages.info(request, f"Almost done: we sent a confirmation link to {form.cleaned_data['email']}. "
-                               f"Open it and we'll email you when {product.name} is back in stock.")
+        messages.info(request, _("Almost done: we sent a confirmation link to %(email)s. Open it and we'll email "
+                                 "you when %(name)s is back in stock.") % {"email": form.cleaned_data["email"],
+                                                                           "name": product.name})
     elif created:
-        messages.success(request, f"Done. We'll email {form.cleaned_data['email']} when {product.name} is back in stock.")
+        messages.success(request, _("Done. We'll email %(email)s when %(name)s is back in stock.")
+                         % {"email": form.cleaned_data["email"], "name": product.name})
     else:
-        messages.info(request, f"You're already on the list: we'll email {form.cleaned_data['email']} "
-                               f"when {product.name} is back.")
+        messages.info(request, _("You're already on the list: we'll email %(email)s when %(name)s is back.")
+                      % {"email": form.cleaned_data["email"], "name": product.name})
     return redirect(product)
 
 
@@ -116,7 +120,7 @@ def cart(request):
     quote = cart_quote(basket.items(), promo_code=basket.promo_code)
     if quote.missing_product_ids:
         basket.drop(quote.missing_product_ids)
-        messages.warning(request, "An item in your cart is no longer sold and was removed.")
+        messages.warning(request, _("An item in your cart is no longer sold and was removed."))
     return render(request, "storefront/cart.html", {"quote": quote, "promo_code": basket.promo_code})
 
 
@@ -144,7 +148,7 @@ def cart_add(request, product_id):
     product = get_object_or_404(Product.objects.select_related("store"), pk=product_id, active=True)
     form = QuantityForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a quantity between 1 and 99.")
+        messages.error(request, _("Choose a quantity between 1 and 99."))
         return redirect(product)
     basket = Cart(request.session)
     quantity = basket.quantity_of(product.pk) + form.cleaned_data["quantity"]
@@ -153,7 +157,7 @@ def cart_add(request, product_id):
         messages.error(request, problem + (" (Some are already in your cart.)" if basket.quantity_of(product.pk) else ""))
         return redirect(product)
     basket.set(product.pk, quantity)
-    messages.success(request, f"Added {form.cleaned_data['quantity']} × {product.name} to your cart.")
+    messages.success(request, _("Added %(cleaned_data_quantity)s × %(name)s to your cart.") % {"cleaned_data_quantity": form.cleaned_data['quantity'], "name": product.name})
     return redirect("storefront:cart")
 
 
@@ -164,7 +168,7 @@ def cart_update(request, product_id):
         raise Http404("That item is not in your cart.")
     form = CartUpdateForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Quantity must be a whole number from 0 to 99.")
+        messages.error(request, _("Quantity must be a whole number from 0 to 99."))
         return redirect("storefront:cart")
     quantity = form.cleaned_data["quantity"]
     product = Product.objects.filter(pk=product_id).first()
@@ -175,14 +179,14 @@ def cart_update(request, product_id):
             return redirect("storefront:cart")
     basket.set(product_id, quantity)
     if quantity == 0:
-        messages.success(request, "Item removed from your cart.")
+        messages.success(request, _("Item removed from your cart."))
     return redirect("storefront:cart")
 
 
 @require_POST
 def cart_remove(request, product_id):
     Cart(request.session).remove(product_id)
-    messages.success(request, "Item removed from your cart.")
+    messages.success(request, _("Item removed from your cart."))
     return redirect("storefront:cart")
 
 
@@ -196,7 +200,7 @@ def checkout(request):
     basket = Cart(request.session)
     items = basket.items()
     if not items:
-        messages.info(request, "Your cart is empty: add something first.")
+        messages.info(request, _("Your cart is empty: add something first."))
         return redirect("storefront:cart")
     user = request.user if request.user.is_authenticated else None
     if request.method == "POST":
@@ -205,19 +209,22 @@ def checkout(request):
         initial = {}
         if user:
             initial = {"email": user.email, "name": user.get_full_name(), "phone": user.phone or None}
+        # LocaleMiddleware picked it: the language chosen on the site, the account's, or Accept-Language.
+        initial["language"] = translation.get_language()
         form = CheckoutForm(initial=initial)
     method = request.POST.get("shipping_method") or form.fields["shipping_method"].initial
     quote = cart_quote(items, promo_code=basket.promo_code)
     if quote.missing_product_ids:
         basket.drop(quote.missing_product_ids)
-        messages.warning(request, "An item in your cart is no longer sold and was removed.")
+        messages.warning(request, _("An item in your cart is no longer sold and was removed."))
         return redirect("storefront:cart")
     quotes = {m: quote.with_method(m) for m in Order.ShippingMethod.values}
     if method not in quotes:
         method = Order.ShippingMethod.STANDARD
     # Show what each delivery option costs for this cart (all stores together).
+    free = _("Free")
     form.fields["shipping_method"].choices = [
-        (value, f"{label} · {'£' + str(quotes[value].shipping) if quotes[value].shipping else 'free'}")
+        (value, f"{label} · {money(quotes[value].shipping, 'GBP') if quotes[value].shipping else free}")
         for value, label in Order.ShippingMethod.choices
     ]
 
@@ -233,7 +240,7 @@ def checkout(request):
                 shipping_method=data["shipping_method"], payment_method=data["payment_method"],
                 card_number=data["card_number"], phone=form.phone_e164(), sms_opt_in=data["sms_opt_in"],
                 marketing_opt_in=data["marketing_opt_in"], ip=_client_ip(request),
-                promo_code=basket.promo_code,
+                promo_code=basket.promo_code, language=data["language"] or translation.get_language(),
             )
         except (CheckoutError, StockError) as exc:
             form.add_error(None, str(exc))
@@ -259,8 +266,8 @@ def checkout(request):
 
 # Cash on delivery costs an attacker nothing: cap it per client address and per email address, so
 # the shop cannot be used to send order emails to someone else's inbox (settings.CHECKOUT_COD_RATE_*).
-COD_LIMITED = ("Too many cash-on-delivery orders from here or for this email address. Please wait a while, "
-               "or pay by card.")
+COD_LIMITED = _("Too many cash-on-delivery orders from here or for this email address. Please wait a while, "
+                "or pay by card.")
 
 
 def _cod_rate_limited(request, data) -> bool:
@@ -327,8 +334,8 @@ def checkout_pay(request, checkout_id):
         messages.error(request, str(exc))
     else:
         if result.payment_ok:
-            messages.success(request, "Thank you: payment sorted. Your order is being prepared.")
+            messages.success(request, _("Thank you: payment sorted. Your order is being prepared."))
         else:
-            messages.error(request, f"{result.error}. Your items are still reserved: try another card "
-                                    f"or choose cash on delivery.")
+            messages.error(request, _("%(error)s. Your items are still reserved: try another card or choose cash "
+                                      "on delivery.") % {"error": result.error})
     return redirect("storefront:checkout_placed", checkout_id=checkout_id)

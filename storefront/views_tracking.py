@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage, is_ratelimited
+from django.utils.translation import gettext_lazy as _
 
 from accounts.dashboard import actions, pay_now
 from accounts.dashboard.status_page import StatusRef, live_response, page_response, status_fingerprint
@@ -19,25 +20,25 @@ from seller.forms import PlainLabels
 
 STATUS_TEMPLATE = "accounts/order_status.html"
 GUEST_ACTOR = "Guest (customer)"
-NOT_FOUND = ("We couldn't find an order with that number and email address. Check both against your "
-             "order confirmation email and try again.")
+NOT_FOUND = _("We couldn't find an order with that number and email address. Check both against your "
+              "order confirmation email and try again.")
 # Per client address; and per order number, counting wrong answers only (so spreading guesses over
 # addresses doesn't help). A number that has had too many wrong answers is not closed to its owner:
 # it asks for the delivery postcode as well (which a guesser does not have), with few tries per address.
 TRACK_RATE_PER_IP = "10/m"
 TRACK_RATE_PER_NUMBER = "20/h"
 TRACK_RATE_STEP_UP_PER_IP = "3/h"
-STEP_UP = ("This order number has had too many wrong attempts. To see it, also enter the delivery postcode "
-           "from your order confirmation email (or open the link in any email about the order).")
+STEP_UP = _("This order number has had too many wrong attempts. To see it, also enter the delivery postcode "
+            "from your order confirmation email (or open the link in any email about the order).")
 
 
 class TrackForm(PlainLabels, forms.Form):
-    number = forms.CharField(label="Order number", max_length=20,
+    number = forms.CharField(label=_("Order number"), max_length=20,
                              widget=forms.TextInput(attrs={"placeholder": "NS-XXXX-XXXX", "autocomplete": "off",
                                                            "autocapitalize": "characters"}))
-    email = forms.EmailField(label="Email used for the order",
+    email = forms.EmailField(label=_("Email used for the order"),
                              widget=forms.EmailInput(attrs={"placeholder": "you@example.com", "autocomplete": "email"}))
-    postcode = forms.CharField(label="Delivery postcode", max_length=20, required=False,
+    postcode = forms.CharField(label=_("Delivery postcode"), max_length=20, required=False,
                                widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
 
 
@@ -69,7 +70,7 @@ def track(request):
     form = TrackForm(request.POST)
     if limited:
         return render(request, "accounts/order_track.html", {
-            "form": form, "error": "Too many attempts. Please wait a few minutes and try again."}, status=429)
+            "form": form, "error": _("Too many attempts. Please wait a few minutes and try again.")}, status=429)
     if not form.is_valid():
         return render(request, "accounts/order_track.html", {"form": form}, status=400)
     data = form.cleaned_data

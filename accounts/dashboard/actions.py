@@ -3,6 +3,8 @@
 Callers have already scoped the order (``ref`` comes from a fingerprint filtered by customer,
 or by the token's number + email); these functions only run the service and answer.
 """
+from django.utils.translation import gettext
+
 from orders.checkout import CheckoutError, checkout_retry_payment
 from orders.models import Order, OrderStatus, Payment
 from orders.services import TransitionNotAllowed, return_request_create
@@ -26,14 +28,14 @@ def cancel(request, ref: StatusRef, *, actor, template: str, refetch):
     order = Order.objects.get(pk=ref.fp["id"])
     if order.status not in CUSTOMER_CANCELLABLE:
         return respond(request, ref, template=template, refetch=refetch,
-                       error=f"This order can no longer be cancelled online: it is {order.get_status_display().lower()}. "
-                             "Contact the shop if you need help.")
+                       error=gettext("This order can no longer be cancelled online: it is %(status)s. Contact the shop "
+                                           "if you need help.") % {"status": order.get_status_display().lower()})
     try:
         order_cancel(order=order, actor=actor, reason=form.reason_text(), cancelled_by="customer")
     except (TransitionNotAllowed, ActionNotPossible) as exc:
         return respond(request, ref, template=template, refetch=refetch, error=str(exc))
     return respond(request, ref, template=template, refetch=refetch,
-                   flash="Your order has been cancelled. If you paid by card, the refund is on its way.")
+                   flash=gettext("Your order has been cancelled. If you paid by card, the refund is on its way."))
 
 
 def request_return(request, ref: StatusRef, *, actor, template: str, refetch):
@@ -51,7 +53,8 @@ def request_return(request, ref: StatusRef, *, actor, template: str, refetch):
         return respond(request, ref, template=template, refetch=refetch, error=str(exc),
                        open_form="return", return_form=form)
     return respond(request, ref, template=template, refetch=refetch,
-                   flash=f"Return {return_request.number} requested. The shop will reply by email.")
+                   flash=gettext("Return %(number)s requested. The shop will reply by email.")
+                   % {"number": return_request.number})
 
 
 def pay(request, ref: StatusRef, *, actor, template: str, refetch):
@@ -82,9 +85,9 @@ def pay(request, ref: StatusRef, *, actor, template: str, refetch):
                        error=f"{result.error}. Nothing was charged and your items are still reserved: "
                              f"try another card or choose cash on delivery.")
     if method == Payment.Method.COD:
-        flash = "Cash on delivery chosen: your order is being prepared. Please pay when it arrives."
+        flash = gettext("Cash on delivery chosen: your order is being prepared. Please pay when it arrives.")
     else:
-        flash = "Thank you: your payment went through. Your order is being prepared."
+        flash = gettext("Thank you: your payment went through. Your order is being prepared.")
     return respond(request, ref, template=template, refetch=refetch, flash=flash)
 
 
@@ -105,7 +108,7 @@ def feedback(request, ref: StatusRef, *, actor, template: str, refetch):
     except FeedbackNotAllowed as exc:
         return respond(request, ref, template=template, refetch=refetch, error=str(exc))
     return respond(request, ref, template=template, refetch=refetch,
-                   flash="Thank you for your feedback: the shop can see it now.")
+                   flash=gettext("Thank you for your feedback: the shop can see it now."))
 
 
 def ask(request, ref: StatusRef, *, user, template: str, refetch):

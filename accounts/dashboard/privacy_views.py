@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import DataExport
 from accounts.privacy import (
@@ -23,9 +24,9 @@ from .views import in_user_time_zone
 
 
 class DeletionRequestForm(forms.Form):
-    password = forms.CharField(label="Your password", strip=False,
+    password = forms.CharField(label=_("Your password"), strip=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-    understood = forms.BooleanField(label="I understand this cannot be undone.")
+    understood = forms.BooleanField(label=_("I understand this cannot be undone."))
 
 
 def _page(request, *, form=None, status=200, link_error=""):
@@ -54,8 +55,8 @@ def privacy_export(request):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return _page(request, status=409)
-    messages.success(request, "We are preparing your data. We will email you a download link when it is ready "
-                              "(usually within a few minutes).")
+    messages.success(request, _("We are preparing your data. We will email you a download link when it is ready "
+                                "(usually within a few minutes)."))
     return redirect("accounts:privacy")
 
 
@@ -88,8 +89,8 @@ def privacy_delete_request(request):
             else:
                 form.add_error(None, exc.messages)
         else:
-            messages.success(request, f"We have emailed a confirmation link to {request.user.email}. Your account "
-                                      "is deleted only when you open it and confirm.")
+            messages.success(request, _("We have emailed a confirmation link to %(email)s. Your account is deleted "
+                                        "only when you open it and confirm.") % {"email": request.user.email})
             return redirect("accounts:privacy")
     return _page(request, form=form, status=422)
 

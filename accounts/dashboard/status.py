@@ -3,17 +3,22 @@
 Pure functions over an order loaded with orders.selectors (lines, payments, shipments with
 checkpoints, events and returns prefetched): no queries of their own.
 """
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from seller.templatetags.dashboard_tags import money
 from orders.models import OrderEvent, OrderStatus, Payment, ReturnRequest, TrackingStatus
 from orders.payments.hosted import can_pay_now
 
-STEPS = [("placed", "Placed"), ("processing", "Processing"), ("shipped", "Shipped"), ("delivered", "Delivered")]
+STEPS = [("placed", _("Placed")), ("processing", _("Processing")), ("shipped", _("Shipped")),
+         ("delivered", _("Delivered"))]
 STEP_OF_STATUS = {
     OrderStatus.PENDING: 0,
     OrderStatus.PROCESSING: 1,
@@ -23,26 +28,26 @@ STEP_OF_STATUS = {
 }
 
 STATUS_PHRASES = {
-    OrderStatus.PENDING: "Waiting for payment",
-    OrderStatus.PROCESSING: "Order confirmed, being prepared",
-    OrderStatus.ON_HOLD: "Put on hold",
-    OrderStatus.SHIPPED: "Shipped",
-    OrderStatus.COMPLETED: "Delivered, order complete",
-    OrderStatus.CANCELLED: "Order cancelled",
-    OrderStatus.REFUNDED: "Order refunded",
+    OrderStatus.PENDING: _("Waiting for payment"),
+    OrderStatus.PROCESSING: _("Order confirmed, being prepared"),
+    OrderStatus.ON_HOLD: _("Put on hold"),
+    OrderStatus.SHIPPED: _("Shipped"),
+    OrderStatus.COMPLETED: _("Delivered, order complete"),
+    OrderStatus.CANCELLED: _("Order cancelled"),
+    OrderStatus.REFUNDED: _("Order refunded"),
 }
 PAYMENT_PHRASES = {
-    Payment.Status.PENDING: "Payment pending",
-    Payment.Status.CAPTURED: "Payment received",
-    Payment.Status.FAILED: "Payment failed",
-    Payment.Status.REFUNDED: "Payment refunded",
+    Payment.Status.PENDING: _("Payment pending"),
+    Payment.Status.CAPTURED: _("Payment received"),
+    Payment.Status.FAILED: _("Payment failed"),
+    Payment.Status.REFUNDED: _("Payment refunded"),
 }
 RETURN_PHRASES = {
-    ReturnRequest.Status.REQUESTED: "Return requested",
-    ReturnRequest.Status.APPROVED: "Return approved",
-    ReturnRequest.Status.RECEIVED: "Returned items received",
-    ReturnRequest.Status.REFUNDED: "Return refunded",
-    ReturnRequest.Status.REJECTED: "Return rejected",
+    ReturnRequest.Status.REQUESTED: _("Return requested"),
+    ReturnRequest.Status.APPROVED: _("Return approved"),
+    ReturnRequest.Status.RECEIVED: _("Returned items received"),
+    ReturnRequest.Status.REFUNDED: _("Return refunded"),
+    ReturnRequest.Status.REJECTED: _("Return rejected"),
 }
 TRACKING_LABELS = dict(TrackingStatus.choices)
 
@@ -75,12 +80,15 @@ def _delay(order, shipment) -> str:
     if order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED, OrderStatus.COMPLETED):
         return ""
     if order.is_backordered and order.status in (OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.ON_HOLD):
-        when = f", now expected {order.backorder_expected:%A %-d %B}" if order.backorder_expected else ""
-        return f"Some items are on backorder{when}."
+        if order.backorder_expected:
+            return gettext("Some items are on backorder, now expected %(day)s.") % {
+                "day": date_format(order.backorder_expected, "l j F")}
+        return gettext("Some items are on backorder.")
     if shipment and shipment.status == TrackingStatus.EXCEPTION:
         latest = next(iter(shipment.tracking_events.all()), None)
-        message = f": {latest.message}" if latest and latest.message else "."
-        return f"The carrier reported a problem{message}"
+        if latest and latest.message:
+            return gettext("The carrier reported a problem: %(message)s") % {"message": latest.message}
+        return gettext("The carrier reported a problem.")
     if shipment and shipment.status == TrackingStatus.OUT_FOR_DELIVERY:
         return ""  # the carrier expects it today: whatever the old estimate said, it is not "delayed" now
     if shipment and not shipment.is_final:
@@ -89,7 +97,8 @@ def _delay(order, shipment) -> str:
             if old and new:
                 old_d, new_d = parse_date(old), parse_date(new)
                 if old_d and new_d and new_d > old_d:
-                    return f"Delivery moved from {old_d:%A %-d %B} to {new_d:%A %-d %B}."
+                    return gettext("Delivery moved from %(old)s to %(new)s.") % {
+                        "old": date_format(old_d, "l j F"), "new": date_format(new_d, "l j F")}
                 break
     return ""
 
@@ -106,7 +115,7 @@ def order_progress(order) -> Progress:
             state = "done"
         else:
             state = "todo"
-        steps.append({"key": key, "label": label, "state": state})
+        steps.append({"key": key, "label": str(label), "state": state})
 
     eta = (shipment.eta if shipment and shipment.eta else None) or order.estimated_delivery
     status = order.status
@@ -115,49 +124,55 @@ def order_progress(order) -> Progress:
                        if e.kind == OrderEvent.Kind.STATUS and e.to_status == OrderStatus.CANCELLED), None)
         detail = order.cancel_reason
         if cancel and cancel.data.get("refund_method"):
-            detail += (f" A refund of {money(cancel.data['refund_amount'], order.currency)} to "
-                       f"{cancel.data['refund_method']} is on its way ({cancel.data['refund_timeframe']}).")
-        return Progress("cancelled", "Cancelled", detail.strip(), steps, None, "bad")
+            detail += " " + gettext("A refund of %(amount)s to %(method)s is on its way (%(timeframe)s).") % {
+                "amount": money(cancel.data["refund_amount"], order.currency), "method": cancel.data["refund_method"],
+                "timeframe": cancel.data["refund_timeframe"]}
+        return Progress("cancelled", gettext("Cancelled"), detail.strip(), steps, None, "bad")
     if status == OrderStatus.REFUNDED:
-        return Progress("refunded", "Refunded", "The payment for this order has been refunded.", steps, None, "info")
+        return Progress("refunded", gettext("Refunded"), gettext("The payment for this order has been refunded."), steps,
+                        None, "info")
 
     delay = _delay(order, shipment)
     if status == OrderStatus.ON_HOLD:
-        detail = order.hold_reason or "The shop is checking something before it can continue."
-        return Progress("on_hold", "On hold", detail, steps, eta, "warn")
+        detail = order.hold_reason or gettext("The shop is checking something before it can continue.")
+        return Progress("on_hold", gettext("On hold"), detail, steps, eta, "warn")
     if status == OrderStatus.COMPLETED:
         when = shipment.delivered_at if shipment and shipment.delivered_at else None
         # In the viewer's time zone (the current one), as the timeline shows it.
-        detail = f"Delivered on {timezone.localtime(when):%A %-d %B}." if when else "Your order has been delivered."
-        return Progress("normal", "Delivered", detail, steps, None, "ok")
+        detail = (gettext("Delivered on %(day)s.") % {"day": date_format(timezone.localtime(when), "l j F")} if when
+                  else gettext("Your order has been delivered."))
+        return Progress("normal", gettext("Delivered"), detail, steps, None, "ok")
     if status == OrderStatus.PENDING:
         payments = list(order.payments.all())
         if payments and payments[0].status == Payment.Status.FAILED:
-            return Progress("delayed" if delay else "normal", "Payment failed",
-                            "We couldn't take the payment. Your order is waiting for a successful payment.",
+            return Progress("delayed" if delay else "normal", gettext("Payment failed"),
+                            gettext("We couldn't take the payment. Your order is waiting for a successful payment."),
                             steps, eta, "bad")
-        headline, detail = "Order received", "Waiting for the payment to be confirmed."
+        headline, detail = gettext("Order received"), gettext("Waiting for the payment to be confirmed.")
         if payments and payments[0].method == Payment.Method.COD:
-            headline, detail = "Order received", "You'll pay on delivery. The shop will confirm your order shortly."
+            headline, detail = gettext("Order received"), gettext(
+                "You'll pay on delivery. The shop will confirm your order shortly.")
     elif status == OrderStatus.PROCESSING:
-        headline, detail = "Being prepared", "The shop is packing your order."
+        headline, detail = gettext("Being prepared"), gettext("The shop is packing your order.")
     else:  # shipped
         tracking = shipment.status if shipment else TrackingStatus.LABEL_CREATED
         headline = {
-            TrackingStatus.LABEL_CREATED: "Shipped",
-            TrackingStatus.IN_TRANSIT: "On its way",
-            TrackingStatus.OUT_FOR_DELIVERY: "Out for delivery",
-            TrackingStatus.EXCEPTION: "Delivery problem",
-            TrackingStatus.DELIVERED: "Delivered",
-            TrackingStatus.RETURNED: "Returned to sender",
+            TrackingStatus.LABEL_CREATED: gettext("Shipped"),
+            TrackingStatus.IN_TRANSIT: gettext("On its way"),
+            TrackingStatus.OUT_FOR_DELIVERY: gettext("Out for delivery"),
+            TrackingStatus.EXCEPTION: gettext("Delivery problem"),
+            TrackingStatus.DELIVERED: gettext("Delivered"),
+            TrackingStatus.RETURNED: gettext("Returned to sender"),
         }[tracking]
-        detail = f"With {shipment.carrier_name}, tracking number {shipment.tracking_number}." if shipment else ""
+        detail = gettext("With %(carrier)s, tracking number %(number)s.") % {
+            "carrier": shipment.carrier_name, "number": shipment.tracking_number} if shipment else ""
         if tracking == TrackingStatus.RETURNED:
-            detail = (f"{shipment.carrier_name} returned your parcel to the shop. The shop will send it again or "
-                      "refund you, and you will hear from us either way.")
+            detail = gettext("%(carrier)s returned your parcel to the shop. The shop will send it again or refund you, "
+                             "and you will hear from us either way.") % {"carrier": shipment.carrier_name}
             return Progress("normal", headline, detail, steps, None, "warn")
     if delay:
-        return Progress("delayed", f"{headline}: delayed", f"{delay} {detail}".strip(), steps, eta, "warn")
+        return Progress("delayed", gettext("%(headline)s: delayed") % {"headline": headline}, f"{delay} {detail}".strip(),
+                        steps, eta, "warn")
     return Progress("normal", headline, detail, steps, eta, "info")
 
 
@@ -168,48 +183,72 @@ def _who(event, audience: str, store_name: str) -> str:
     if label.endswith("(seller)"):
         return store_name
     if label.endswith("(customer)"):
-        return "You"
+        return gettext("You")
     if label.endswith("(staff)") or label == "system":
         return ""
-    return label  # carrier names
+    return gettext(label) if label in SYSTEM_ACTORS else label  # carrier names
 
 
 def _title(event) -> str:
     kind, to = event.kind, event.to_status
     if kind == OrderEvent.Kind.PLACED:
-        return "Order placed"
+        return gettext("Order placed")
     if kind == OrderEvent.Kind.STATUS:
         if to == OrderStatus.PROCESSING and event.from_status == OrderStatus.ON_HOLD:
-            return "Hold released, being prepared again"
+            return gettext("Hold released, being prepared again")
         return STATUS_PHRASES.get(to, to)
     if kind == OrderEvent.Kind.PAYMENT:
-        return PAYMENT_PHRASES.get(to, f"Payment {to}")
+        return PAYMENT_PHRASES.get(to, to)
     if kind == OrderEvent.Kind.SHIPMENT:
         if event.data.get("new_eta"):
-            return "Delivery estimate changed"
+            return gettext("Delivery estimate changed")
         if to:
             return TRACKING_LABELS.get(to, to)
-        return "Shipment created"
+        return gettext("Shipment created")
     if kind == OrderEvent.Kind.TRACKING:
-        return f"Carrier update: {TRACKING_LABELS.get(to, to).lower()}"
+        return gettext("Carrier update: %(status)s") % {"status": str(TRACKING_LABELS.get(to, to)).lower()}
     if kind == OrderEvent.Kind.BACKORDER:
-        return "Items on backorder"
+        return gettext("Items on backorder")
     if kind == OrderEvent.Kind.RETURN:
         number = event.data.get("number", "")
         return f"{RETURN_PHRASES.get(to, 'Return ' + to)} ({number})" if number else RETURN_PHRASES.get(to, to)
-    return "Note"
+    return gettext("Note")
+
+
+# The timeline is the order's audit record, written in English; the fixed notes and actors the
+# system writes are shown to customers in their language (a seller's or shopper's own words are not).
+SYSTEM_NOTES = {n: n for n in (
+    gettext_noop("Payment captured"), gettext_noop("Delivered"), gettext_noop("Payment confirmed by Stripe"),
+    gettext_noop("Refunded in full through Stripe"),
+    gettext_noop("Cash on delivery: payment is collected when the parcel arrives"),
+    gettext_noop("Ordered past the stock on hand: ships when the restock arrives"))}
+SYSTEM_ACTORS = {n: n for n in (gettext_noop("payment gateway"), gettext_noop("carrier"), gettext_noop("guest"))}
+PLACED_NOTE = re.compile(r"^(\d+) item line\(s\), total ([\d.]+) ([A-Z]{3})$")
+
+
+def _system_note(note: str) -> str:
+    if note in SYSTEM_NOTES:
+        return gettext(note)
+    match = PLACED_NOTE.match(note or "")
+    if match:
+        lines = int(match.group(1))
+        return ngettext("%(count)d item line, total %(total)s", "%(count)d item lines, total %(total)s", lines) % {
+            "count": lines, "total": money(match.group(2), match.group(3))}
+    return note
 
 
 def _detail(event) -> str:
     if event.kind == OrderEvent.Kind.BACKORDER and event.data.get("expected"):
         expected = parse_date(event.data["expected"])
-        extra = f"Now expected {expected:%A %-d %B %Y}."
-        return f"{extra} {event.note}".strip()
+        extra = gettext("Now expected %(day)s.") % {"day": date_format(expected, "l j F Y")}
+        return f"{extra} {_system_note(event.note)}".strip()
     if event.kind == OrderEvent.Kind.SHIPMENT and event.data.get("new_eta"):
         new = parse_date(event.data["new_eta"])
         old = parse_date(event.data["old_eta"]) if event.data.get("old_eta") else None
-        return (f"From {old:%-d %b} to {new:%-d %b %Y}." if old else f"Expected {new:%-d %b %Y}.")
-    return event.note
+        if old:
+            return gettext("From %(old)s to %(new)s.") % {"old": date_format(old, "j M"), "new": date_format(new, "j M Y")}
+        return gettext("Expected %(day)s.") % {"day": date_format(new, "j M Y")}
+    return _system_note(event.note)
 
 
 def timeline_entries(order, *, audience: str = "customer") -> list[dict]:
@@ -225,7 +264,7 @@ def timeline_entries(order, *, audience: str = "customer") -> list[dict]:
         entries.append({
             "at": event.created_at,
             "kind": event.kind,
-            "title": _title(event),
+            "title": str(_title(event)),  # in the reader's language now, not when the template renders
             "detail": _detail(event),
             "who": _who(event, audience, store_name),
             "tone": "bad" if event.to_status in ("cancelled", "failed", "exception", "rejected") else "",

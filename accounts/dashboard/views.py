@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from notifications.events import MESSAGE_CHANNELS
@@ -213,7 +214,7 @@ def preferences(request):
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
-                messages.success(request, "Your details are saved.")
+                messages.success(request, _("Your details are saved."))
                 return redirect("accounts:preferences")
         status = 422
     else:
@@ -249,5 +250,5 @@ def preference_toggle(request):
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, "Preference saved.")
+        messages.success(request, _("Preference saved."))
     return redirect("accounts:preferences")

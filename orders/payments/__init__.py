@@ -14,6 +14,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 DEFAULT_GATEWAY = "orders.payments.testcard.TestCardGateway"
 
@@ -47,9 +48,9 @@ def card_digits(number: str) -> str:
     """The digits of a card number typed with spaces or dashes; raise InvalidCardNumber if it can't be one."""
     digits = "".join(ch for ch in (number or "") if ch not in " -")
     if not digits.isdigit() or not 12 <= len(digits) <= 19:
-        raise InvalidCardNumber("Enter a card number of 12 to 19 digits.")
+        raise InvalidCardNumber(_("Enter a card number of 12 to 19 digits."))
     if not luhn_valid(digits):
-        raise InvalidCardNumber("This card number is not valid. Check the digits.")
+        raise InvalidCardNumber(_("This card number is not valid. Check the digits."))
     return digits
 
 

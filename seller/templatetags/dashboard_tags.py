@@ -16,6 +16,11 @@ def money(value, currency="GBP"):
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         return value
+    from notify_site.formatting import active_language
+    from notify_site.formatting import money as localised_money
+
+    if active_language() != "en":  # "1.234,50 €" in German, French and Spanish pages
+        return localised_money(amount, currency or "GBP")
     symbol = CURRENCY_SYMBOLS.get(currency or "GBP", f"{currency} ")
     sign = "−" if amount < 0 else ""
     return f"{sign}{symbol}{abs(amount):,.2f}"
