@@ -80,6 +80,8 @@ def _message(n: Notification, rendered: Rendered) -> OutgoingMessage:
         reply_to=store.get("support_email", "") if n.audience == Audience.CUSTOMER else "",
         user_id=n.recipient_id, url=links.get("inbox", ""), unsubscribe_url=links.get("unsubscribe", ""),
         message_ref=f"notification-{n.pk}.{n.resends}",
+        # WhatsApp content templates take their variables from the context.
+        metadata={"context": ctx} if n.channel == Channel.WHATSAPP else {},
     )
 
 

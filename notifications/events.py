@@ -17,6 +17,8 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
     INAPP = "inapp", "In-app"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    PUSH = "push", "Browser notification"
     WEBHOOK = "webhook", "Webhook"  # sellers' own endpoints (webhooks app); not a channel people choose
 
 
@@ -74,6 +76,7 @@ def held_by_quiet_hours(category: str, channel: str) -> bool:
     return category in QUIET_HOURS_CATEGORIES and channel in QUIET_HOURS_CHANNELS
 
 E, S, I = Channel.EMAIL, Channel.SMS, Channel.INAPP
+W, P = Channel.WHATSAPP, Channel.PUSH
 
 
 @dataclass(frozen=True)
@@ -110,10 +113,17 @@ class EventDef:
 
 
 T, SU = Category.TRANSACTIONAL, Category.SHIPPING_UPDATES
-# Every seller alert is offered by email, SMS and in-app. SMS is opt-in: off for a store until a
-# seller with a mobile number switches it on (SellerNotificationSetting), the others on by default.
-SELLER_CHANNELS = (E, S, I)
+# Every seller alert is offered by email, SMS, in-app and browser push. SMS is opt-in: off for a
+# store until a seller with a mobile number switches it on (SellerNotificationSetting), the others on
+# by default (push reaches only the browsers a seller turned notifications on in).
+SELLER_CHANNELS = (E, S, I, P)
 SELLER_OPT_IN_CHANNELS = frozenset({S})
+# The channels a message may fall back to when it could not be delivered (SPEC section 8), in
+# order of preference. Never for marketing (its consent is per channel) or security messages
+# (a code or link proves one address).
+FALLBACK_CHANNELS = {Channel.EMAIL: (Channel.SMS, Channel.WHATSAPP), Channel.SMS: (Channel.EMAIL,),
+                     Channel.WHATSAPP: (Channel.EMAIL,)}
+FALLBACK_CATEGORIES = frozenset({Category.TRANSACTIONAL, Category.SHIPPING_UPDATES, Category.ACCOUNT})
 SEC, ACC, MKT, SA = Category.SECURITY, Category.ACCOUNT, Category.MARKETING, Category.SELLER_ALERT
 PRODUCT, ACCOUNT = SubjectKind.PRODUCT, SubjectKind.ACCOUNT
 
@@ -126,7 +136,7 @@ EVENTS: dict[str, EventDef] = {
                             "payment status, dashboard link"),
         EventDef("order.payment_pending", "Payment pending", T, (E, I),
                  must_carry="what is pending, how to complete payment"),
-        EventDef("order.payment_failed", "Payment failed", T, (E, S, I), SELLER_CHANNELS,
+        EventDef("order.payment_failed", "Payment failed", T, (E, S, W, P, I), SELLER_CHANNELS,
                  must_carry="that it failed, how to retry or pay another way"),
         EventDef("order.payment_reminder", "Payment reminder (unpaid order)", T, (E, I),
                  must_carry="that the order is still unpaid, how to pay, the deadline before it is cancelled"),
@@ -138,18 +148,18 @@ EVENTS: dict[str, EventDef] = {
                  must_carry="reason, what happens next"),
         EventDef("order.backordered", "Items on backorder", T, (E, I),
                  must_carry="which items, new expected availability and delivery, option to cancel"),
-        EventDef("order.shipped", "Order shipped", T, (E, S, I),
+        EventDef("order.shipped", "Order shipped", T, (E, S, W, P, I),
                  must_carry="carrier, tracking number and link, estimated delivery, items in the shipment"),
         EventDef("shipment.in_transit", "Shipment in transit", SU, (E, I), store_switch="shipping_updates",
                  must_carry="latest checkpoint, location, ETA"),
-        EventDef("shipment.out_for_delivery", "Out for delivery", SU, (E, S, I), store_switch="shipping_updates",
+        EventDef("shipment.out_for_delivery", "Out for delivery", SU, (E, S, W, P, I), store_switch="shipping_updates",
                  must_carry="expected today, carrier"),
-        EventDef("shipment.delivered", "Delivered", T, (E, S, I), SELLER_CHANNELS,
+        EventDef("shipment.delivered", "Delivered", T, (E, S, W, P, I), SELLER_CHANNELS,
                  must_carry="delivered confirmation, review invitation (store switch); seller: order completed"),
         EventDef("shipment.returned", "Parcel returned to sender", T, (E, I), SELLER_CHANNELS,
                  must_carry="that the parcel came back to the shop, the carrier's reason, what happens next; "
                             "seller: reship, refund or cancel"),
-        EventDef("order.delayed", "Delivery delayed", T, (E, S, I), SELLER_CHANNELS,
+        EventDef("order.delayed", "Delivery delayed", T, (E, S, W, P, I), SELLER_CHANNELS,
                  must_carry="old and new ETA, reason where known"),
         EventDef("order.cancelled", "Order cancelled", T, (E, I), SELLER_CHANNELS,
                  must_carry="who cancelled, reason, refund amount, method and timeframe"),
@@ -202,7 +212,7 @@ SELLER_EVENTS = [code for code, e in EVENTS.items() if e.seller_channels]
 CUSTOMER_EVENTS = [code for code, e in EVENTS.items() if e.customer_channels and e.subject == SubjectKind.ORDER]
 ALL_CUSTOMER_EVENTS = [code for code, e in EVENTS.items() if e.customer_channels]
 # Every channel a template may exist for, per audience (defaults ship as files for all of them).
-TEMPLATE_CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.INAPP]
+TEMPLATE_CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.WHATSAPP, Channel.PUSH, Channel.INAPP]
 
 # --- Privacy (issue 16): events about a customer's account, not about an order ------------------
 # Enqueued by accounts.privacy through outbox.notification_enqueue_account with a context of their

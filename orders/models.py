@@ -56,6 +56,7 @@ class Order(models.Model):
     email = models.EmailField(help_text="Where the customer's messages go (guests too).")
     phone = models.CharField(max_length=20, blank=True, help_text="E.164")
     sms_opt_in = models.BooleanField(default=False)
+    whatsapp_opt_in = models.BooleanField(default=False)
     store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="orders")
     checkout_id = models.UUIDField(db_index=True, help_text="Orders placed in one checkout share this.")
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
