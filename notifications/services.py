@@ -279,9 +279,10 @@ def notification_send_test(*, user, event: str, audience: str, channel: str, sub
     template_validate(event=event, audience=audience, channel=channel, subject=subject, text_body=text_body,
                       html_body=html_body)
     address = {Channel.EMAIL: user.email, Channel.SMS: str(getattr(user, "phone", "") or ""),
-               Channel.INAPP: f"user:{user.pk}"}[Channel(channel)]
+               Channel.WHATSAPP: str(getattr(user, "phone", "") or ""),
+               Channel.INAPP: f"user:{user.pk}", Channel.PUSH: f"user:{user.pk}"}[Channel(channel)]
     if not address:
-        raise ValidationError(f"Your account has no {'phone number' if channel == Channel.SMS else 'email address'} "
+        raise ValidationError(f"Your account has no {'phone number' if channel in (Channel.SMS, Channel.WHATSAPP) else 'email address'} "
                               "to send the test to.")
     context = sample_context(event, audience)
     sources = _template_sources(subject, text_body, html_body)
@@ -307,7 +308,9 @@ from .delivery import (  # noqa: E402
     notification_resend,
     outbox_sweep,
     sms_inbound_keyword,
+    whatsapp_inbound_seen,
 )
+from .fallback import notification_fallback  # noqa: E402
 from .outbox import notification_enqueue, notification_refresh_queued  # noqa: E402
 
 __all__ = [
@@ -316,5 +319,5 @@ __all__ = [
     "quiet_hours_set", "inbox_mark_read", "inbox_mark_all_read", "notification_enqueue",
     "notification_deliver", "notification_resend", "outbox_sweep", "attempt_record_provider_status",
     "sms_inbound_keyword", "notification_refresh_queued", "template_validate", "template_save", "template_restore",
-    "notification_send_test",
+    "notification_send_test", "whatsapp_inbound_seen", "notification_fallback",
 ]
