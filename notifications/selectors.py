@@ -97,3 +97,13 @@ def seller_recipients(store):
 
     return get_user_model().objects.filter(store=store, is_active=True).order_by("id")
 
+
+
+def push_settings_for(user) -> dict:
+    """What the "turn on notifications in this browser" card needs."""
+    from django.conf import settings
+
+    from .channels.push import vapid_configured
+
+    return {"enabled": vapid_configured(), "public_key": settings.VAPID_PUBLIC_KEY,
+            "devices": user.push_subscriptions.count() if user.is_authenticated else 0}

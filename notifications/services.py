@@ -301,6 +301,43 @@ def notification_send_test(*, user, event: str, audience: str, channel: str, sub
     queue_on_commit([notification.pk])
     return notification
 
+# --- browser push subscriptions -------------------------------------------------------------
+
+def push_subscription_save(*, user, endpoint: str, p256dh: str, auth: str, user_agent: str = ""):
+    """Record (or refresh) the Push API subscription of one browser for ``user``. An endpoint is
+    one browser profile: subscribed again by another user (a shared computer), it moves to them."""
+    import base64
+    import binascii
+
+    from django.core.validators import URLValidator
+
+    from .models import PushSubscription
+
+    endpoint = endpoint.strip()
+    try:
+        URLValidator(schemes=["https", "http"] if settings.NOTIFY_PUSH_ALLOW_HTTP else ["https"])(endpoint)
+    except ValidationError:
+        raise ValidationError("endpoint must be the https URL of a push service.") from None
+    if len(endpoint) > 1000:
+        raise ValidationError("endpoint is too long.")
+    try:
+        key = base64.urlsafe_b64decode(p256dh + "=" * (-len(p256dh) % 4))
+        secret = base64.urlsafe_b64decode(auth + "=" * (-len(auth) % 4))
+    except (binascii.Error, ValueError):
+        raise ValidationError("keys.p256dh and keys.auth must be base64url.") from None
+    if len(key) != 65 or key[0] != 4 or len(secret) != 16:
+        raise ValidationError("keys.p256dh must be a P-256 public key and keys.auth a 16-byte secret.")
+    sub, _ = PushSubscription.objects.update_or_create(
+        endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:300]})
+    return sub
+
+
+def push_subscription_remove(*, user, endpoint: str) -> int:
+    from .models import PushSubscription
+
+    return PushSubscription.objects.filter(user=user, endpoint=endpoint.strip()).delete()[0]
+
+
 # Outbox and delivery (re-exported: import them from here).
 from .delivery import (  # noqa: E402
     attempt_record_provider_status,
@@ -319,5 +356,6 @@ __all__ = [
     "quiet_hours_set", "inbox_mark_read", "inbox_mark_all_read", "notification_enqueue",
     "notification_deliver", "notification_resend", "outbox_sweep", "attempt_record_provider_status",
     "sms_inbound_keyword", "notification_refresh_queued", "template_validate", "template_save", "template_restore",
-    "notification_send_test", "whatsapp_inbound_seen", "notification_fallback",
+    "notification_send_test", "whatsapp_inbound_seen", "notification_fallback", "push_subscription_save",
+    "push_subscription_remove",
 ]

@@ -2,6 +2,7 @@ import re
 
 import phonenumbers
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from orders.checkout import MAX_QUANTITY_PER_LINE
@@ -81,6 +82,7 @@ class CheckoutForm(_PaymentMixin, forms.Form):
         help_text="Needed for SMS updates. UK numbers like 07911 123456 or international like +33 6 12 34 56 78.",
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
     sms_opt_in = forms.BooleanField(label="Text me updates about this order (dispatch, delivery day)", required=False)
+    whatsapp_opt_in = forms.BooleanField(label=_("Send me updates about this order on WhatsApp"), required=False)
     marketing_opt_in = forms.BooleanField(
         label="Email me offers and news from Notify Market", required=False, initial=False,
         help_text="Optional. You can unsubscribe from any marketing email in one click.")
@@ -108,6 +110,8 @@ class CheckoutForm(_PaymentMixin, forms.Form):
             elif phonenumbers.number_type(phone) not in (phonenumbers.PhoneNumberType.MOBILE,
                                                          phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
                 self.add_error("phone", "SMS updates need a mobile number.")
+        if cleaned.get("whatsapp_opt_in") and not phone and "phone" not in self.errors:
+            self.add_error("phone", _("Enter a mobile number to get WhatsApp updates, or untick WhatsApp updates."))
         self.clean_card_number_for(cleaned)
         return cleaned
 

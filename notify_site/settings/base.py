@@ -282,6 +282,8 @@ VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", default="")
 VAPID_SUBJECT = env("VAPID_SUBJECT", default="mailto:support@example.com")
 # How long the push service keeps an undelivered message for an offline browser (seconds).
 NOTIFY_PUSH_TTL_SECONDS = env.int("NOTIFY_PUSH_TTL_SECONDS", default=24 * 3600)
+# Push services are https; the browser test's local push service is http on 127.0.0.1.
+NOTIFY_PUSH_ALLOW_HTTP = False
 
 # --- Notifications (notifications app) -----------------------------------------------
 # SMS backend, like EMAIL_BACKEND: notifications.channels.sms.TwilioBackend (production),

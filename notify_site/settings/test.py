@@ -23,3 +23,4 @@ STORAGES = {
 }
 # Receivers in tests listen on 127.0.0.1 (production refuses private and loopback webhook targets).
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+NOTIFY_PUSH_ALLOW_HTTP = True

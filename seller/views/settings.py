@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from notifications.events import EVENTS, MESSAGE_CHANNELS, Channel
-from notifications.selectors import store_message_settings, store_options
+from notifications.events import EVENTS, MESSAGE_CHANNELS, SELLER_CHANNELS, Channel
+from notifications.selectors import push_settings_for, store_message_settings, store_options
 from notifications.services import seller_can_receive_sms, seller_setting_set, store_message_set, store_options_set
 
 from accounts.phone_verification import phone_is_verified, phone_verification_confirm, phone_verification_start
@@ -82,7 +82,8 @@ def email_preview(request):
                                   branding=_branding_values(request.GET))
     return render(request, "seller/_email_preview.html", {"preview": preview})
 
-CHANNEL_COLUMNS = [(c.value, c.label) for c in MESSAGE_CHANNELS]
+# Sellers are not messaged by WhatsApp: only the channels a seller alert can use are columns.
+CHANNEL_COLUMNS = [(c.value, c.label) for c in MESSAGE_CHANNELS if c in SELLER_CHANNELS]
 STORE_SWITCHES = {
     "shipping_updates": ("Shipping updates", "In-transit and out-for-delivery messages to your customers."),
     "review_request": ("Review invitation", "Ask for a review in the delivered message."),
@@ -107,6 +108,7 @@ def notification_settings(request):
         "switches": [{"name": name, "label": label, "help": help_text, "enabled": getattr(options, name)}
                      for name, (label, help_text) in STORE_SWITCHES.items()],
         "options": options,
+        "push": push_settings_for(request.user),
     })
 
 
