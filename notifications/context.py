@@ -49,6 +49,7 @@ CHANGE_KEYS = {
     "order.delayed": ("old_eta", "new_eta", "reason"),
     "order.cancelled": ("cancelled_by", "reason"),
     "order.refunded": ("note", "amount"),  # amount: set for a partial refund
+    "order.contact_confirm": ("new_email", "confirm_url", "expires"),
 }
 RETURN_CHANGE_KEYS = ("note",)
 
@@ -461,6 +462,8 @@ def sample_subject(event_code: str) -> Subject:
         "note": "All items checked", "expected": day(today + datetime.timedelta(10)),
         "items": [_line(lines[0], "GBP")], "review_invite": True, "old_eta": day(today + datetime.timedelta(3)),
         "new_eta": day(today + datetime.timedelta(5)), "cancelled_by": "you",
+        "new_email": "ada.lovelace@example.com", "confirm_url": "https://shop.example/account/delivery/confirm/sample/",
+        "expires": "in 2 days",
     }
     return Subject(
         order=order, lines=lines, payment=payment,

@@ -175,6 +175,10 @@ EVENTS: dict[str, EventDef] = {
                  must_carry="return number, items, refund amount and when it arrives"),
         EventDef("return.rejected", "Return rejected", T, (E, I),
                  must_carry="return number, items, reason"),
+        # The customer corrected the email of an order whose message bounced (the status page):
+        # sent to the new address only, which gets the message once the link is followed.
+        EventDef("order.contact_confirm", "Confirm a corrected email address", SEC, (E,),
+                 must_carry="the order number, the confirm link and when it expires; nothing is resent without it"),
         # --- about a product -------------------------------------------------------------------
         EventDef("stock.low", "Stock running low", SA, (), (E, I), subject=PRODUCT, supplier_channels=(E,),
                  must_carry="product, current stock, average daily sales (30 days), days of cover, "

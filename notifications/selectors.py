@@ -21,7 +21,7 @@ def notifications_for_order(order, *, audience: str | None = None) -> QuerySet[N
     qs = (Notification.objects.filter(order=order)
           .only("id", "event", "audience", "channel", "category", "recipient_address", "status", "status_reason",
                 "subject", "attempts", "last_error", "send_after", "created_at", "sent_at", "delivered_at",
-                "order_id", "store_id", "recipient_id")
+                "order_id", "store_id", "recipient_id", "fallback_of_id", "corrected_from_id")
           .order_by("-created_at", "-id"))
     if audience:
         qs = qs.filter(audience=audience)

@@ -64,8 +64,10 @@ def test_every_order_payment_shipment_and_return_row_of_spec_is_in_the_catalogue
                  "shipment.delivered", "order.delayed", "order.cancelled", "order.refunded", "return.requested",
                  "return.approved", "return.received", "return.refunded", "return.rejected"}
     order_events = {code for code, e in EVENTS.items() if e.subject == "order"}
-    # Issue 9 adds the unpaid-order reminder, the seller's "paid, OK to ship" and returned parcels.
-    assert order_events == spec_rows | {"order.payment_reminder", "order.payment_received", "shipment.returned"}
+    # Issue 9 adds the unpaid-order reminder, the seller's "paid, OK to ship" and returned parcels;
+    # issue 14 the confirmation of an email the customer corrected on the status page.
+    assert order_events == spec_rows | {"order.payment_reminder", "order.payment_received", "shipment.returned",
+                                        "order.contact_confirm"}
     seller_copies = {code for code in order_events if EVENTS[code].seller_channels}
     assert seller_copies == {"order.placed", "order.payment_failed", "order.payment_received", "shipment.returned",
                              "shipment.delivered", "order.delayed",
