@@ -118,7 +118,14 @@ def test_customer_turns_on_browser_notifications_and_receives_a_push(live_server
     assert scope == live_server.url + "/"
     page.reload()
     page.wait_for_selector("[data-push][data-state=on]")
+    assert page.is_hidden("[data-testid=push-on]") and page.is_visible("[data-testid=push-off]")
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "customer-preferences-channels")
+    if os.environ.get("PUSH_SHOTS_DIR"):
+        page.screenshot(path=os.path.join(os.environ["PUSH_SHOTS_DIR"], "preferences-full.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=os.path.join(os.environ["PUSH_SHOTS_DIR"], "preferences-phone.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 800})
 
     # Something happens to the order: the pipeline sends the push to the local push service.
     order = OrderFactory(customer=customer, lines=[(ProductFactory(), 1)], status="processing")
