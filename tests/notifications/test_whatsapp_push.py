@@ -201,3 +201,31 @@ def test_push_service_5xx_is_retried(frozen_clock):
     n = row_for("order.shipped", Channel.PUSH, customer, f"user:{customer.pk}")
     assert notification_deliver(notification_id=n.pk).result == "retry"
     assert PushSubscription.objects.count() == 1
+
+
+# --- templates: validation, preview, versions -------------------------------------------------
+
+def test_push_and_whatsapp_templates_validate_preview_and_keep_versions(admin_user):
+    from django.core.exceptions import ValidationError
+
+    from notifications.models import NotificationTemplate
+    from notifications.rendering import preview
+    from notifications.services import template_save, template_validate
+
+    with pytest.raises(ValidationError) as too_long:
+        template_validate(event="order.shipped", audience="customer", channel="push", subject="Shipped",
+                          text_body="x" * 600, html_body="")
+    assert "browser notification" in str(too_long.value)
+    with pytest.raises(ValidationError) as unknown:
+        template_validate(event="order.shipped", audience="customer", channel="whatsapp", subject="",
+                          text_body="{{ order.nope }}", html_body="")
+    assert "order.nope" in str(unknown.value)
+    shown = preview(event="order.shipped", audience="customer", channel="whatsapp",
+                    sources={"text": "Order {{ order.number }} is on its way"})
+    assert shown["errors"] == {} and shown["text"] == "Order NS-SAMP-LE42 is on its way"
+    template = NotificationTemplate(event="order.shipped", audience="customer", channel="push", language="en",
+                                    subject="{{ order.number }} shipped", text_body="With {{ shipment.carrier }}")
+    template_save(template=template, user=admin_user)
+    template.subject = "Order {{ order.number }} shipped"
+    template_save(template=template, user=admin_user)
+    assert list(template.versions.values_list("version", flat=True)) == [2, 1]
