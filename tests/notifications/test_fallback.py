@@ -160,3 +160,25 @@ def frozen_clock_now():
     from django.utils import timezone
 
     return timezone.now()
+
+
+@POSTMARK
+def test_without_sms_consent_a_bounced_email_falls_back_to_whatsapp_and_the_status_page_says_so(client, commit):
+    from orders.links import status_token
+
+    customer = CustomerFactory(email="cy@example.com", phone="+447911123456", sms_opt_in=False,
+                               whatsapp_opt_in=True)
+    QuietHours.objects.create(user=customer, enabled=False)
+    WhatsAppSession.objects.create(address="+447911123456", last_inbound_at="2030-01-16T10:00:00Z")
+    order = OrderFactory(customer=customer, lines=[(ProductFactory(), 1)])
+    whatsapp_channel.outbox.clear()
+    with commit():
+        order_transition(order=order, to="on_hold", note="Stock check")
+    email = sent("order.on_hold", channel="email").get()
+    with commit():
+        bounce(client, email.delivery_attempts.get(), order.email)
+    fallback = Notification.objects.get(fallback_of=email)
+    assert (fallback.channel, fallback.status) == ("whatsapp", "sent")
+    assert [m["to"] for m in whatsapp_channel.outbox] == ["whatsapp:+447911123456"]
+    page = client.get(f"/o/{status_token(order)}/delivery/").content.decode()
+    assert "We sent it by WhatsApp instead" in page
