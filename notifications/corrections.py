@@ -79,7 +79,11 @@ def delivery_problems(order, *, mask=None) -> list[dict]:
         out.append({"notification": n, "label": get_event(n.event).label, "channel": Channel(n.channel).label,
                     "reason": plain_reason(n, mask(n.recipient_address, n.channel) if mask else None),
                     "shown": mask(n.recipient_address, n.channel) if mask else n.recipient_address, "followups": followups.get(n.pk, []),
-                    "pending": pending.get(n.pk), "fixable": n.channel in FIXABLE_CHANNELS,
+                    "pending": pending.get(n.pk),
+                    # Once it reached the customer another way (fallback or corrected resend), no form.
+                    "fixable": n.channel in FIXABLE_CHANNELS and not any(
+                        f.status in (S.QUEUED, S.SENDING, S.IN_DOUBT, S.SENT, S.DELIVERED)
+                        for f in followups.get(n.pk, [])),
                     "field": "email" if n.channel == Channel.EMAIL else "phone"})
     return out
 

@@ -62,8 +62,8 @@ CUSTOMER_CATEGORIES = [c for c in Category if c != Category.SELLER_ALERT]
 
 # Quiet hours (SPEC section 8) hold only what may wait: optional categories on the interrupting
 # channels. Transactional and security messages are never held on any channel, and neither are
-# seller alerts (a seller who wants silence switches the SMS alert off). Push and WhatsApp join the
-# interrupting channels as they are added.
+# seller alerts (a seller who wants silence switches the SMS alert off). WhatsApp and browser push
+# interrupt like SMS and are held the same way.
 QUIET_HOURS_CATEGORIES = frozenset({Category.SHIPPING_UPDATES, Category.ACCOUNT, Category.MARKETING})
 QUIET_HOURS_CHANNELS = frozenset({"sms", "push", "whatsapp"})
 # Marketing SMS never go out outside 08:00–21:00 in the recipient's time zone, whatever the platform
