@@ -70,6 +70,7 @@ class User(AbstractUser):
     phone_verified_number = models.CharField(max_length=20, blank=True)
     phone_verified_at = models.DateTimeField(null=True, blank=True)
     sms_opt_in = models.BooleanField(default=False)
+    whatsapp_opt_in = models.BooleanField(default=False, help_text="Order updates by WhatsApp to the phone number.")
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False,
@@ -94,6 +95,7 @@ class ConsentRecord(models.Model):
         MARKETING_EMAIL = "marketing_email", "Marketing email"
         MARKETING_SMS = "marketing_sms", "Marketing SMS"
         SMS_UPDATES = "sms_updates", "Order updates by SMS"
+        WHATSAPP_UPDATES = "whatsapp_updates", "Order updates by WhatsApp"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
                              related_name="consents")

@@ -290,7 +290,8 @@ def account_delete(*, user: User) -> None:
         locked.first_name = locked.last_name = ""
         locked.phone = ""
         locked.phone_verified_number, locked.phone_verified_at = "", None
-        locked.sms_opt_in = False
+        locked.sms_opt_in = locked.whatsapp_opt_in = False
+        locked.push_subscriptions.all().delete()  # the browsers' endpoints and keys
         locked.is_active = False
         locked.deleted_at = timezone.now()
         locked.set_unusable_password()

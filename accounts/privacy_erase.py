@@ -48,7 +48,7 @@ def _erase_orders(orders, values):
     ids = [o.pk for o in orders]
     Order.objects.filter(pk__in=ids).update(
         shipping_name="Deleted customer", shipping_line1="", shipping_line2="", shipping_city="",
-        shipping_postcode="", email="", phone="", sms_opt_in=False, customer_note="",
+        shipping_postcode="", email="", phone="", sms_opt_in=False, whatsapp_opt_in=False, customer_note="",
         updated_at=timezone.now())  # moves the pages' fingerprints: no cached copy shows the old name
     for event in OrderEvent.objects.filter(order_id__in=ids):
         note, data, label = scrub(event.note, values), scrub(event.data, values), scrub(event.actor_label, values)

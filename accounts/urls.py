@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import security_views, views
+from . import delivery_views, security_views, views
 from .dashboard import privacy_views as privacy
 from .dashboard import views as dashboard
 
@@ -29,6 +29,8 @@ urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("orders/<str:number>/", dashboard.order_status, name="order_detail"),
     path("orders/<str:number>/cancel/", dashboard.order_cancel, name="order_cancel"),
+    path("orders/<str:number>/delivery/", delivery_views.customer_delivery_problems, name="delivery_problems"),
+    path("delivery/confirm/<str:token>/", delivery_views.delivery_confirm, name="delivery_confirm"),
     path("orders/<str:number>/return/", dashboard.order_return, name="order_return"),
     path("orders/<str:number>/pay/", dashboard.order_pay, name="order_pay"),
     path("orders/<str:number>/feedback/", dashboard.order_feedback, name="order_feedback"),

@@ -258,7 +258,7 @@ class DeliveryAttemptInline(admin.TabularInline):
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["id", "created_at", "event", "audience", "channel", "recipient_address", "status", "order_link",
-                    "store", "attempts", "error_short"]
+                    "store", "attempts", "linked", "error_short"]
     list_filter = ["status", "channel", "event", "audience", "store", ("created_at", admin.DateFieldListFilter),
                    "template_fallback"]
     search_fields = ["order__number", "recipient_address", "recipient__email", "event_key", "provider_message_id"]
@@ -269,7 +269,7 @@ class NotificationAdmin(admin.ModelAdmin):
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["event", "event_key", "audience", "category", "channel", "recipient", "recipient_address",
-                           "language", "order", "store"]}),
+                           "language", "order", "store", "fallback_of", "corrected_from"]}),
         ("Status", {"fields": ["status", "status_reason", "last_error", "attempts", "provider_message_id",
                                "send_after", "retry_at", "claimed_at", "created_at", "sent_at", "delivered_at",
                                "updated_at", "legal_basis"]}),
@@ -293,6 +293,15 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description="error")
     def error_short(self, obj):
         return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+
+    @admin.display(description="linked to")
+    def linked(self, obj):
+        """A fallback or a resend to a corrected address points at the message that did not arrive."""
+        if obj.fallback_of_id:
+            return f"fallback of #{obj.fallback_of_id}"
+        if obj.corrected_from_id:
+            return f"corrected resend of #{obj.corrected_from_id}"
+        return ""
 
     @admin.action(description="Resend (new attempt on the same notification)", permissions=["change"])
     def resend(self, request, queryset):
@@ -353,7 +362,7 @@ class PlatformEventSettingForm(forms.ModelForm):
 
     class Meta:
         model = PlatformEventSetting
-        fields = ["event", "enabled", "customer_channels", "seller_channels"]
+        fields = ["event", "enabled", "customer_channels", "seller_channels", "whatsapp_content_sid"]
 
     def clean(self):
         data = super().clean()
@@ -363,6 +372,12 @@ class PlatformEventSettingForm(forms.ModelForm):
                 self.add_error("customer_channels", "This event is not sent to customers.")
             if data.get("seller_channels") and not definition.seller_channels:
                 self.add_error("seller_channels", "This event is not sent to sellers.")
+            if "whatsapp" in (data.get("seller_channels") or []):
+                self.add_error("seller_channels", "Sellers are not messaged by WhatsApp.")
+        sid = (data.get("whatsapp_content_sid") or "").strip()
+        if sid and not (sid.startswith("HX") and len(sid) == 34 and sid[2:].isalnum()):
+            self.add_error("whatsapp_content_sid", "A Twilio content SID is HX followed by 32 letters and digits.")
+        data["whatsapp_content_sid"] = sid
         return data
 
 

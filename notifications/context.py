@@ -60,6 +60,7 @@ CHANGE_KEYS = {
     "order.sla_escalated": ("ship_by", "sla_hours", "escalate_hours"),
     "order.customer_question": ("message", "author"),
     "order.seller_message": ("message", "author", "reply"),  # reply: True when it answers a question
+    "order.contact_confirm": ("new_email", "confirm_url", "expires"),
 }
 RETURN_CHANGE_KEYS = ("note",)
 
@@ -509,6 +510,8 @@ def sample_subject(event_code: str) -> Subject:
                     else "Of course: it will go out gift-wrapped tomorrow."),
         "author": "Ada Lovelace" if event_code == "order.customer_question" else "Sam at Sample Store",
         "reply": True,
+        "new_email": "ada.lovelace@example.com", "confirm_url": "https://shop.example/account/delivery/confirm/sample/",
+        "expires": "in 2 days",
     }
     return Subject(
         order=order, lines=lines, payment=payment,

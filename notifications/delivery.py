@@ -80,6 +80,8 @@ def _message(n: Notification, rendered: Rendered) -> OutgoingMessage:
         reply_to=store.get("support_email", "") if n.audience == Audience.CUSTOMER else "",
         user_id=n.recipient_id, url=links.get("inbox", ""), unsubscribe_url=links.get("unsubscribe", ""),
         message_ref=f"notification-{n.pk}.{n.resends}",
+        # WhatsApp content templates take their variables from the context.
+        metadata={"context": ctx} if n.channel == Channel.WHATSAPP else {},
     )
 
 
@@ -379,6 +381,11 @@ def attempt_record_provider_status(*, provider_message_id: str, status: str, pro
         if suppress:
             Suppression.objects.get_or_create(channel=n.channel, address=n.recipient_address,
                                               defaults={"reason": suppress, "detail": (error or provider_status)[:300]})
+        if target in (S.BOUNCED, S.FAILED) and n.status in (S.SENT, S.DELIVERED, S.BOUNCED, S.FAILED):
+            from .fallback import notification_fallback
+
+            n.status = target
+            notification_fallback(n, hard=suppress == Suppression.Reason.BOUNCE)
     return attempt
 
 
@@ -386,12 +393,28 @@ STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT
 START_WORDS = {"START", "YES", "UNSTOP", "OPTIN"}
 
 
-def sms_inbound_keyword(*, from_number: str, body: str, opt_out_type: str = "") -> str:
-    """Handle an inbound SMS: STOP-type words suppress the number and record the withdrawal;
-    START-type words lift it. ``opt_out_type`` ("stop" / "start" / "help", from Twilio's OptOutType)
-    decides when given, whatever the keyword or language. Returns "stop", "start", "help" or ""
-    (anything else is ignored; HELP changes nothing here, Twilio answers it)."""
+def whatsapp_inbound_seen(*, from_number: str, now=None) -> None:
+    """A customer wrote to us on WhatsApp: free-form session messages may go for 24 hours."""
+    from .models import WhatsAppSession
+
+    if from_number:
+        WhatsAppSession.objects.update_or_create(address=from_number,
+                                                 defaults={"last_inbound_at": now or timezone.now()})
+
+
+def sms_inbound_keyword(*, from_number: str, body: str, opt_out_type: str = "",
+                        channel: str = Channel.SMS) -> str:
+    """Handle an inbound SMS (or WhatsApp message, ``channel="whatsapp"``): STOP-type words
+    suppress the number on that channel and record the withdrawal; START-type words lift it.
+    ``opt_out_type`` ("stop" / "start" / "help", from Twilio's OptOutType) decides when given,
+    whatever the keyword or language. Returns "stop", "start", "help" or "" (anything else is
+    ignored; HELP changes nothing here, Twilio answers it)."""
     from accounts.models import ConsentRecord, User
+
+    whatsapp = channel == Channel.WHATSAPP
+    opt_in_field = "whatsapp_opt_in" if whatsapp else "sms_opt_in"
+    kind = ConsentRecord.Kind.WHATSAPP_UPDATES if whatsapp else ConsentRecord.Kind.SMS_UPDATES
+    label = "WhatsApp" if whatsapp else "SMS"
 
     word = (body or "").strip().split(maxsplit=1)[0].upper()[:20] if (body or "").strip() else ""
     number = (from_number or "").strip()
@@ -405,21 +428,21 @@ def sms_inbound_keyword(*, from_number: str, body: str, opt_out_type: str = "") 
     users = list(User.objects.filter(phone=number))
     with transaction.atomic():
         if action == "stop":
-            Suppression.objects.update_or_create(channel=Channel.SMS, address=number,
+            Suppression.objects.update_or_create(channel=channel, address=number,
                                                  defaults={"reason": Suppression.Reason.STOP,
                                                            "detail": f"Replied {word}"})
-            User.objects.filter(pk__in=[u.pk for u in users]).update(sms_opt_in=False)
+            User.objects.filter(pk__in=[u.pk for u in users]).update(**{opt_in_field: False})
             granted = False
         else:
-            Suppression.objects.filter(channel=Channel.SMS, address=number, reason=Suppression.Reason.STOP).delete()
-            User.objects.filter(pk__in=[u.pk for u in users]).update(sms_opt_in=True)
+            Suppression.objects.filter(channel=channel, address=number, reason=Suppression.Reason.STOP).delete()
+            User.objects.filter(pk__in=[u.pk for u in users]).update(**{opt_in_field: True})
             granted = True
         ConsentRecord.objects.bulk_create([
-            ConsentRecord(user=u, email=u.email, kind=ConsentRecord.Kind.SMS_UPDATES, granted=granted,
-                          source=f"SMS {word}"[:64]) for u in users
-        ] or [ConsentRecord(user=None, email="", kind=ConsentRecord.Kind.SMS_UPDATES, granted=granted,
-                            source=f"SMS {word} from {number}"[:64])])
-        if action == "stop":
+            ConsentRecord(user=u, email=u.email, kind=kind, granted=granted,
+                          source=f"{label} {word}"[:64]) for u in users
+        ] or [ConsentRecord(user=None, email="", kind=kind, granted=granted,
+                            source=f"{label} {word} from {number}"[:64])])
+        if action == "stop" and not whatsapp:
             # STOP ends marketing texts too (the promotion audience reads this); START does not
             # bring them back: marketing needs its own opt-in.
             ConsentRecord.objects.bulk_create([

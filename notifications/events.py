@@ -18,6 +18,8 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     SMS = "sms", _("SMS")
     INAPP = "inapp", _("In-app")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    PUSH = "push", _("Browser notification")
     WEBHOOK = "webhook", _("Webhook")  # sellers' own endpoints (webhooks app); not a channel people choose
 
 
@@ -65,8 +67,8 @@ CUSTOMER_CATEGORIES = [c for c in Category if c != Category.SELLER_ALERT]
 
 # Quiet hours (SPEC section 8) hold only what may wait: optional categories on the interrupting
 # channels. Transactional and security messages are never held on any channel, and neither are
-# seller alerts (a seller who wants silence switches the SMS alert off). Push and WhatsApp join the
-# interrupting channels as they are added.
+# seller alerts (a seller who wants silence switches the SMS alert off). WhatsApp and browser push
+# interrupt like SMS and are held the same way.
 QUIET_HOURS_CATEGORIES = frozenset({Category.SHIPPING_UPDATES, Category.ACCOUNT, Category.MARKETING})
 QUIET_HOURS_CHANNELS = frozenset({"sms", "push", "whatsapp"})
 # Marketing SMS never go out outside 08:00–21:00 in the recipient's time zone, whatever the platform
@@ -79,6 +81,7 @@ def held_by_quiet_hours(category: str, channel: str) -> bool:
     return category in QUIET_HOURS_CATEGORIES and channel in QUIET_HOURS_CHANNELS
 
 E, S, I = Channel.EMAIL, Channel.SMS, Channel.INAPP
+W, P = Channel.WHATSAPP, Channel.PUSH
 
 
 @dataclass(frozen=True)
@@ -118,10 +121,17 @@ class EventDef:
 
 
 T, SU = Category.TRANSACTIONAL, Category.SHIPPING_UPDATES
-# Every seller alert is offered by email, SMS and in-app. SMS is opt-in: off for a store until a
-# seller with a mobile number switches it on (SellerNotificationSetting), the others on by default.
-SELLER_CHANNELS = (E, S, I)
+# Every seller alert is offered by email, SMS, in-app and browser push. SMS is opt-in: off for a
+# store until a seller with a mobile number switches it on (SellerNotificationSetting), the others on
+# by default (push reaches only the browsers a seller turned notifications on in).
+SELLER_CHANNELS = (E, S, I, P)
 SELLER_OPT_IN_CHANNELS = frozenset({S})
+# The channels a message may fall back to when it could not be delivered (SPEC section 8), in
+# order of preference. Never for marketing (its consent is per channel) or security messages
+# (a code or link proves one address).
+FALLBACK_CHANNELS = {Channel.EMAIL: (Channel.SMS, Channel.WHATSAPP), Channel.SMS: (Channel.EMAIL,),
+                     Channel.WHATSAPP: (Channel.EMAIL,)}
+FALLBACK_CATEGORIES = frozenset({Category.TRANSACTIONAL, Category.SHIPPING_UPDATES, Category.ACCOUNT})
 SEC, ACC, MKT, SA = Category.SECURITY, Category.ACCOUNT, Category.MARKETING, Category.SELLER_ALERT
 PRODUCT, ACCOUNT, STORE, PROMOTION = SubjectKind.PRODUCT, SubjectKind.ACCOUNT, SubjectKind.STORE, SubjectKind.PROMOTION
 
@@ -134,7 +144,7 @@ EVENTS: dict[str, EventDef] = {
                             "payment status, dashboard link"),
         EventDef("order.payment_pending", "Payment pending", T, (E, I),
                  must_carry="what is pending, how to complete payment"),
-        EventDef("order.payment_failed", "Payment failed", T, (E, S, I), SELLER_CHANNELS,
+        EventDef("order.payment_failed", "Payment failed", T, (E, S, W, P, I), SELLER_CHANNELS,
                  must_carry="that it failed, how to retry or pay another way"),
         EventDef("order.payment_reminder", "Payment reminder (unpaid order)", T, (E, I),
                  must_carry="that the order is still unpaid, how to pay, the deadline before it is cancelled"),
@@ -146,18 +156,18 @@ EVENTS: dict[str, EventDef] = {
                  must_carry="reason, what happens next"),
         EventDef("order.backordered", "Items on backorder", T, (E, I),
                  must_carry="which items, new expected availability and delivery, option to cancel"),
-        EventDef("order.shipped", "Order shipped", T, (E, S, I),
+        EventDef("order.shipped", "Order shipped", T, (E, S, W, P, I),
                  must_carry="carrier, tracking number and link, estimated delivery, items in the shipment"),
         EventDef("shipment.in_transit", "Shipment in transit", SU, (E, I), store_switch="shipping_updates",
                  must_carry="latest checkpoint, location, ETA"),
-        EventDef("shipment.out_for_delivery", "Out for delivery", SU, (E, S, I), store_switch="shipping_updates",
+        EventDef("shipment.out_for_delivery", "Out for delivery", SU, (E, S, W, P, I), store_switch="shipping_updates",
                  must_carry="expected today, carrier"),
-        EventDef("shipment.delivered", "Delivered", T, (E, S, I), SELLER_CHANNELS,
+        EventDef("shipment.delivered", "Delivered", T, (E, S, W, P, I), SELLER_CHANNELS,
                  must_carry="delivered confirmation, review invitation (store switch); seller: order completed"),
         EventDef("shipment.returned", "Parcel returned to sender", T, (E, I), SELLER_CHANNELS,
                  must_carry="that the parcel came back to the shop, the carrier's reason, what happens next; "
                             "seller: reship, refund or cancel"),
-        EventDef("order.delayed", "Delivery delayed", T, (E, S, I), SELLER_CHANNELS,
+        EventDef("order.delayed", "Delivery delayed", T, (E, S, W, P, I), SELLER_CHANNELS,
                  must_carry="old and new ETA, reason where known"),
         # Shipping deadline (orders.sla): the sellers when an order is past its ship-by time, then
         # platform staff when it is still not shipped the store's escalation hours later.
@@ -189,6 +199,10 @@ EVENTS: dict[str, EventDef] = {
         # on a channel (notifications.digest); it follows the order.placed toggles, not its own.
         EventDef("order.placed_digest", "New orders digest", T, (), SELLER_CHANNELS, subject=STORE,
                  must_carry="each new order of the period with its total and a link; how many"),
+        # The customer corrected the email of an order whose message bounced (the status page):
+        # sent to the new address only, which gets the message once the link is followed.
+        EventDef("order.contact_confirm", "Confirm a corrected email address", SEC, (E,),
+                 must_carry="the order number, the confirm link and when it expires; nothing is resent without it"),
         # --- about a product -------------------------------------------------------------------
         EventDef("stock.low", "Stock running low", SA, (), (E, I), subject=PRODUCT, supplier_channels=(E,),
                  must_carry="product, current stock, average daily sales (30 days), days of cover, "
@@ -232,7 +246,7 @@ SELLER_EVENTS = [code for code, e in EVENTS.items() if e.seller_channels]
 CUSTOMER_EVENTS = [code for code, e in EVENTS.items() if e.customer_channels and e.subject == SubjectKind.ORDER]
 ALL_CUSTOMER_EVENTS = [code for code, e in EVENTS.items() if e.customer_channels]
 # Every channel a template may exist for, per audience (defaults ship as files for all of them).
-TEMPLATE_CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.INAPP]
+TEMPLATE_CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.WHATSAPP, Channel.PUSH, Channel.INAPP]
 
 # --- Privacy (issue 16): events about a customer's account, not about an order ------------------
 # Enqueued by accounts.privacy through outbox.notification_enqueue_account with a context of their

@@ -83,6 +83,15 @@ class Notification(models.Model):
     digest = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="digested_rows",
                                help_text="The digest message that carried this held alert.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # SPEC section 8: a message that could not be delivered may fall back once to another channel
+    # (``fallback_of``: the failed row; at most one fallback each), and the customer may fix the
+    # address and resend it (``corrected_from``: the failed row the new one replaces).
+    fallback_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="fallbacks", help_text="The undelivered message this one replaces "
+                                    "on another channel.")
+    corrected_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="corrections", help_text="The undelivered message the customer "
+                                       "resent to a corrected address.")
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -92,6 +101,8 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["event_key", "recipient_address", "channel"],
                                     name="notification_once_per_recipient_channel"),
+            models.UniqueConstraint(fields=["fallback_of"], condition=models.Q(fallback_of__isnull=False),
+                                    name="notification_one_fallback"),
         ]
         # Every delivery updates its row twice (claim, result), so each index here costs writes:
         # the sweeper's and the SMS cap's are partial, covering only the rows they look for.
@@ -259,6 +270,10 @@ class PlatformEventSetting(models.Model):
     enabled = models.BooleanField(default=True)
     customer_channels = models.JSONField(default=list, blank=True)
     seller_channels = models.JSONField(default=list, blank=True)
+    whatsapp_content_sid = models.CharField(
+        max_length=64, blank=True, help_text="Approved WhatsApp content template (HX…) for business-initiated "
+        "messages of this event; empty: NOTIFY_WHATSAPP_CONTENT_SIDS. Variables 1–3: first name, reference "
+        "(order number…), link.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -453,3 +468,55 @@ class NotificationFailureDaily(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.store_id} {self.channel}: {self.reason} × {self.count}"
+
+
+class PushSubscription(models.Model):
+    """One browser (device) a user turned notifications on in: the Push API subscription.
+
+    The push channel sends to every subscription of the recipient; one the push service answers
+    404/410 for has expired (the browser dropped it) and is deleted."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200, help_text="The browser's P-256 public key (base64url).")
+    auth = models.CharField(max_length=100, help_text="The browser's authentication secret (base64url).")
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.user}: {self.user_agent[:40] or self.endpoint[:40]}"
+
+
+class WhatsAppSession(models.Model):
+    """When a number last wrote to us on WhatsApp: for 24 hours after it, free-form session
+    messages may go; outside that window only approved content templates."""
+
+    address = models.CharField(max_length=20, unique=True, help_text="E.164, without the whatsapp: prefix.")
+    last_inbound_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.address}: last wrote {self.last_inbound_at:%Y-%m-%d %H:%M}"
+
+
+class AddressCorrection(models.Model):
+    """A customer's corrected email or phone for an undelivered message (the order status page).
+
+    A new email waits for its confirmation link (``confirmed_at``); a phone number is checked as
+    E.164 and goes at once. ``resent`` is the new notification to the corrected address."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="address_corrections")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    new_address = models.CharField(max_length=254)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    resent = models.OneToOneField(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"#{self.notification_id} → {self.new_address}"

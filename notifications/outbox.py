@@ -41,6 +41,7 @@ from .models import (
 )
 
 DEFAULT_TIME_ZONE = "Europe/London"
+PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
 
 
 # --- who ---------------------------------------------------------------------------------------
@@ -87,18 +88,39 @@ def customer_recipients(order, channels) -> list[Recipient]:
         elif channel == Channel.INAPP and user is not None:
             out.append(Recipient(Audience.CUSTOMER, channel, f"user:{user.pk}", user,
                                  f"contract: order {order.number}", language=language))
+        elif channel == Channel.WHATSAPP:
+            if order.whatsapp_opt_in and order.phone:
+                out.append(Recipient(Audience.CUSTOMER, channel, order.phone, user,
+                                     "consent: WhatsApp updates ticked at checkout", language=language))
+            elif user is not None and user.whatsapp_opt_in and user.phone:
+                out.append(Recipient(Audience.CUSTOMER, channel, str(user.phone), user,
+                                     "consent: WhatsApp updates switched on in the account", language=language))
+        elif channel == Channel.PUSH and user is not None and push_subscribed({user.pk}):
+            out.append(Recipient(Audience.CUSTOMER, channel, f"user:{user.pk}", user,
+                                 "consent: browser notifications turned on", language=language))
     return out
+
+
+def push_subscribed(user_ids: set) -> set:
+    """The users among ``user_ids`` with at least one browser subscribed to push (one query)."""
+    from .models import PushSubscription
+
+    if not user_ids:
+        return set()
+    return set(PushSubscription.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True).distinct())
 
 
 def seller_recipients(order, channels) -> list[Recipient]:
     from django.contrib.auth import get_user_model
 
     sellers = list(get_user_model().objects.filter(store_id=order.store_id, is_active=True).order_by("id"))
+    pushable = push_subscribed({u.pk for u in sellers}) if Channel.PUSH in channels else set()
     out = []
     for user in sellers:
         for channel in channels:
             address = {Channel.EMAIL: user.email, Channel.SMS: verified_phone(user),
-                       Channel.INAPP: f"user:{user.pk}"}[Channel(channel)]
+                       Channel.INAPP: f"user:{user.pk}",
+                       Channel.PUSH: f"user:{user.pk}" if user.pk in pushable else ""}.get(Channel(channel), "")
             if address:
                 out.append(Recipient(Audience.SELLER, channel, normalise_address(channel, address), user,
                                      "contract: seller terms (store alerts)"))
@@ -305,7 +327,7 @@ def notification_enqueue(*, event: str, event_key: str, order=None, subject=None
             if row.status == Notification.Status.QUEUED and held_by_quiet_hours(category, r.channel):
                 platform = platform or PlatformSettings.objects.filter(pk=1).first() or PlatformSettings()
                 held_until = quiet_hours_end(r.user, platform=platform, category=category, channel=r.channel,
-                                             phone=r.address if r.channel == Channel.SMS else "")
+                                             phone=r.address if r.channel in PHONE_CHANNELS else "")
                 if held_until:
                     row.send_after = held_until
                     row.status_reason = held_reason(held_until, recipient_time_zone(r.user, r.address))

@@ -37,6 +37,12 @@ def _user_address(user, channel: str) -> str:
         return user.email or ""
     if channel == Channel.SMS:
         return str(user.phone or "") if getattr(user, "sms_opt_in", False) else ""
+    if channel == Channel.WHATSAPP:
+        return str(user.phone or "") if getattr(user, "whatsapp_opt_in", False) else ""
+    if channel == Channel.PUSH:
+        from .outbox import push_subscribed
+
+        return f"user:{user.pk}" if push_subscribed({user.pk}) else ""
     return f"user:{user.pk}"
 
 
@@ -51,10 +57,15 @@ def store_seller_recipients(store_id, channels, *, basis="contract: seller terms
     from django.contrib.auth import get_user_model
 
     out = []
-    for user in get_user_model().objects.filter(store_id=store_id, is_active=True).order_by("id"):
+    from .outbox import push_subscribed
+
+    sellers = list(get_user_model().objects.filter(store_id=store_id, is_active=True).order_by("id"))
+    pushable = push_subscribed({u.pk for u in sellers}) if Channel.PUSH in channels else set()
+    for user in sellers:
         for channel in channels:
             address = {Channel.EMAIL: user.email, Channel.SMS: verified_phone(user),
-                       Channel.INAPP: f"user:{user.pk}"}[Channel(channel)]
+                       Channel.INAPP: f"user:{user.pk}",
+                       Channel.PUSH: f"user:{user.pk}" if user.pk in pushable else ""}.get(Channel(channel), "")
             if address:
                 out.append(Recipient(Audience.SELLER, channel, normalise_address(channel, address), user, basis))
     return out

@@ -26,7 +26,8 @@ TEMPLATE_DIR = Path(settings.BASE_DIR) / "templates"
 INVALID = "@@unknown variable: %s@@"
 INVALID_RE = re.compile(r"@@unknown variable: ([^@]*)@@")
 TEMPLATE_TTL = 10.0
-SMS_MAX_CHARS = 1600  # Twilio rejects longer bodies
+SMS_MAX_CHARS = 1600  # Twilio rejects longer bodies (SMS and WhatsApp)
+PUSH_MAX_CHARS = 500  # what the push channel sends (notifications.channels.push.PUSH_BODY_MAX)
 # Context values a shopper types at checkout or in a cancel / return request.
 CUSTOMER_TEXT_RE = re.compile(r"\b(?:recipient|customer)\.(?:first_name|name|email)\b|\bship_to\b|"
                               r"\bshipping_address\b|\bchange\.(?:reason|note)\b")
@@ -36,11 +37,15 @@ PARTS = {
     Channel.EMAIL: ("subject", "text", "html"),
     Channel.SMS: ("text",),
     Channel.INAPP: ("subject", "text"),
+    Channel.WHATSAPP: ("text",),
+    Channel.PUSH: ("subject", "text"),
 }
 REQUIRED = {
     Channel.EMAIL: ("subject", "text", "html"),
     Channel.SMS: ("text",),
     Channel.INAPP: ("subject",),
+    Channel.WHATSAPP: ("text",),
+    Channel.PUSH: ("subject",),
 }
 FIELD_FOR_PART = {"subject": "subject", "text": "text_body", "html": "html_body"}
 PART_LABEL = {"subject": "Subject / title", "text": "Text body", "html": "HTML body"}
@@ -349,9 +354,14 @@ def validate(*, event: str, audience: str, channel: str, sources: dict[str, str]
                 + f". Available: {', '.join(sorted(sample))}.")
         elif part in REQUIRED[channel] and not output:
             errors.setdefault(fname, []).append(f"{PART_LABEL[part]} renders blank with sample data.")
-        elif channel == Channel.SMS and len(output) > SMS_MAX_CHARS:
+        elif channel in (Channel.SMS, Channel.WHATSAPP) and len(output) > SMS_MAX_CHARS:
             errors.setdefault(fname, []).append(
-                f"The SMS is {len(output)} characters with sample data; the limit is {SMS_MAX_CHARS}.")
+                f"The {channel.label} message is {len(output)} characters with sample data; the limit is "
+                f"{SMS_MAX_CHARS}.")
+        elif channel == Channel.PUSH and len(output) > PUSH_MAX_CHARS:
+            errors.setdefault(fname, []).append(
+                f"The browser notification is {len(output)} characters with sample data; keep it under "
+                f"{PUSH_MAX_CHARS} (browsers show about two lines).")
     return errors
 
 

@@ -21,7 +21,7 @@ def notifications_for_order(order, *, audience: str | None = None) -> QuerySet[N
     qs = (Notification.objects.filter(order=order)
           .only("id", "event", "audience", "channel", "category", "recipient_address", "status", "status_reason",
                 "subject", "attempts", "last_error", "send_after", "created_at", "sent_at", "delivered_at",
-                "order_id", "store_id", "recipient_id")
+                "order_id", "store_id", "recipient_id", "fallback_of_id", "corrected_from_id")
           .order_by("-created_at", "-id"))
     if audience:
         qs = qs.filter(audience=audience)
@@ -105,3 +105,13 @@ def seller_recipients(store):
 
     return get_user_model().objects.filter(store=store, is_active=True).order_by("id")
 
+
+
+def push_settings_for(user) -> dict:
+    """What the "turn on notifications in this browser" card needs."""
+    from django.conf import settings
+
+    from .channels.push import vapid_configured
+
+    return {"enabled": vapid_configured(), "public_key": settings.VAPID_PUBLIC_KEY,
+            "devices": user.push_subscriptions.count() if user.is_authenticated else 0}

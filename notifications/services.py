@@ -305,9 +305,10 @@ def notification_send_test(*, user, event: str, audience: str, channel: str, sub
     template_validate(event=event, audience=audience, channel=channel, subject=subject, text_body=text_body,
                       html_body=html_body, language=language)
     address = {Channel.EMAIL: user.email, Channel.SMS: str(getattr(user, "phone", "") or ""),
-               Channel.INAPP: f"user:{user.pk}"}[Channel(channel)]
+               Channel.WHATSAPP: str(getattr(user, "phone", "") or ""),
+               Channel.INAPP: f"user:{user.pk}", Channel.PUSH: f"user:{user.pk}"}[Channel(channel)]
     if not address:
-        raise ValidationError(f"Your account has no {'phone number' if channel == Channel.SMS else 'email address'} "
+        raise ValidationError(f"Your account has no {'phone number' if channel in (Channel.SMS, Channel.WHATSAPP) else 'email address'} "
                               "to send the test to.")
     sources = _template_sources(subject, text_body, html_body)
     compiled = {part: _engine_for(part).from_string(sources[part]) for part in PARTS[Channel(channel)]
@@ -327,6 +328,43 @@ def notification_send_test(*, user, event: str, audience: str, channel: str, sub
     queue_on_commit([notification.pk])
     return notification
 
+# --- browser push subscriptions -------------------------------------------------------------
+
+def push_subscription_save(*, user, endpoint: str, p256dh: str, auth: str, user_agent: str = ""):
+    """Record (or refresh) the Push API subscription of one browser for ``user``. An endpoint is
+    one browser profile: subscribed again by another user (a shared computer), it moves to them."""
+    import base64
+    import binascii
+
+    from django.core.validators import URLValidator
+
+    from .models import PushSubscription
+
+    endpoint = endpoint.strip()
+    try:
+        URLValidator(schemes=["https", "http"] if settings.NOTIFY_PUSH_ALLOW_HTTP else ["https"])(endpoint)
+    except ValidationError:
+        raise ValidationError("endpoint must be the https URL of a push service.") from None
+    if len(endpoint) > 1000:
+        raise ValidationError("endpoint is too long.")
+    try:
+        key = base64.urlsafe_b64decode(p256dh + "=" * (-len(p256dh) % 4))
+        secret = base64.urlsafe_b64decode(auth + "=" * (-len(auth) % 4))
+    except (binascii.Error, ValueError):
+        raise ValidationError("keys.p256dh and keys.auth must be base64url.") from None
+    if len(key) != 65 or key[0] != 4 or len(secret) != 16:
+        raise ValidationError("keys.p256dh must be a P-256 public key and keys.auth a 16-byte secret.")
+    sub, _ = PushSubscription.objects.update_or_create(
+        endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:300]})
+    return sub
+
+
+def push_subscription_remove(*, user, endpoint: str) -> int:
+    from .models import PushSubscription
+
+    return PushSubscription.objects.filter(user=user, endpoint=endpoint.strip()).delete()[0]
+
+
 # Outbox and delivery (re-exported: import them from here).
 from .delivery import (  # noqa: E402
     attempt_record_provider_status,
@@ -334,7 +372,9 @@ from .delivery import (  # noqa: E402
     notification_resend,
     outbox_sweep,
     sms_inbound_keyword,
+    whatsapp_inbound_seen,
 )
+from .fallback import notification_fallback  # noqa: E402
 from .outbox import notification_enqueue, notification_refresh_queued  # noqa: E402
 
 __all__ = [
@@ -343,5 +383,6 @@ __all__ = [
     "quiet_hours_set", "inbox_mark_read", "inbox_mark_all_read", "notification_enqueue",
     "notification_deliver", "notification_resend", "outbox_sweep", "attempt_record_provider_status",
     "sms_inbound_keyword", "notification_refresh_queued", "template_validate", "template_save", "template_restore",
-    "notification_send_test",
+    "notification_send_test", "whatsapp_inbound_seen", "notification_fallback", "push_subscription_save",
+    "push_subscription_remove",
 ]

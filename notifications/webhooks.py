@@ -1,4 +1,4 @@
-"""Provider callbacks: Twilio delivery status and inbound STOP/START (signature-verified with
+"""Provider callbacks: Twilio delivery status (SMS and WhatsApp) and inbound STOP/START (both) (signature-verified with
 twilio's RequestValidator) and anymail's normalised email tracking events (anymail verifies its
 own webhook with the basic-auth ANYMAIL["WEBHOOK_SECRET"] before sending the signal)."""
 import logging
@@ -11,8 +11,9 @@ from django.views.decorators.http import require_POST
 
 from notify_site.text import storable
 
+from .events import Channel
 from .models import DeliveryAttempt, Suppression
-from .services import attempt_record_provider_status, sms_inbound_keyword
+from .services import attempt_record_provider_status, sms_inbound_keyword, whatsapp_inbound_seen
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,14 @@ def twilio_inbound(request):
         log.warning("Twilio inbound message refused (400): From %r is not a phone number", from_number[:40])
         return HttpResponseBadRequest("Bad Twilio inbound message: From is not a phone number.")
     opt_out = OPT_OUT_TYPES.get(request.POST.get("OptOutType", "").strip().upper(), "")
-    sms_inbound_keyword(from_number=from_number.removeprefix("whatsapp:"), body=request.POST.get("Body", ""),
-                        opt_out_type=opt_out)
+    # The same inbound URL serves the SMS number and the WhatsApp sender: "whatsapp:+44…" is a
+    # WhatsApp message, which also opens the 24-hour session window for free-form replies.
+    whatsapp = from_number.startswith("whatsapp:")
+    number = from_number.removeprefix("whatsapp:")
+    if whatsapp:
+        whatsapp_inbound_seen(from_number=number)
+    sms_inbound_keyword(from_number=number, body=request.POST.get("Body", ""), opt_out_type=opt_out,
+                        channel=Channel.WHATSAPP if whatsapp else Channel.SMS)
     # Empty TwiML: Twilio's own opt-out handling sends the carrier-required confirmation.
     return HttpResponse('<?xml version="1.0" encoding="UTF-8"?><Response/>', content_type="text/xml")
 

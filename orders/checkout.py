@@ -349,7 +349,7 @@ def _record_payment(*, order: Order, payment_method: str, digits: str, result: C
 def checkout_place(*, customer, email: str, items: dict[int, int], address: dict, shipping_method: str,
                    payment_method: str, card_number: str = "", phone: str = "", sms_opt_in: bool = False,
                    marketing_opt_in: bool = False, ip: str | None = None, promo_code: str = "",
-                   language: str = "") -> CheckoutResult:
+                   language: str = "", whatsapp_opt_in: bool = False) -> CheckoutResult:
     """Place one order per store for ``items`` ({product id: quantity}), pay, and return the orders.
 
     Raises CheckoutError (or its stock counterpart OutOfStock, naming the product) with nothing
@@ -364,6 +364,8 @@ def checkout_place(*, customer, email: str, items: dict[int, int], address: dict
     phone = _clean_phone(phone)
     if sms_opt_in and not phone:
         raise CheckoutError(_("Enter a mobile number to get order updates by SMS."))
+    if whatsapp_opt_in and not phone:
+        raise CheckoutError(_("Enter a mobile number to get order updates by WhatsApp."))
     if shipping_method not in Order.ShippingMethod.values:
         raise CheckoutError(_("Choose a shipping method."))
     gateway = get_gateway() if payment_method == Payment.Method.CARD else None
@@ -420,6 +422,7 @@ def checkout_place(*, customer, email: str, items: dict[int, int], address: dict
                 order = Order.objects.create(
                     number=number, customer=customer, email=email, phone=phone, sms_opt_in=sms_opt_in,
                     language=language,
+                    whatsapp_opt_in=whatsapp_opt_in,
                     store_id=store_id, checkout_id=checkout_id, status=OrderStatus.PENDING, currency=currency,
                     subtotal=totals.subtotal, shipping_total=totals.shipping, tax_total=totals.tax,
                     total=totals.total, discount_total=totals.discount, promo_code=code if totals.discount else "", shipping_name=address["name"], shipping_line1=address["line1"],
@@ -454,6 +457,9 @@ def checkout_place(*, customer, email: str, items: dict[int, int], address: dict
                                              granted=True, source="checkout", ip_address=ip or None)
             if sms_opt_in:
                 ConsentRecord.objects.create(user=customer, email=email, kind=ConsentRecord.Kind.SMS_UPDATES,
+                                             granted=True, source="checkout", ip_address=ip or None)
+            if whatsapp_opt_in:
+                ConsentRecord.objects.create(user=customer, email=email, kind=ConsentRecord.Kind.WHATSAPP_UPDATES,
                                              granted=True, source="checkout", ip_address=ip or None)
 
             for order in orders:

@@ -59,6 +59,7 @@ class Order(models.Model):
     sms_opt_in = models.BooleanField(default=False)
     # Chosen at checkout (preselected from the browser): every message about this order, a guest's too.
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    whatsapp_opt_in = models.BooleanField(default=False)
     store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="orders")
     checkout_id = models.UUIDField(db_index=True, help_text="Orders placed in one checkout share this.")
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)

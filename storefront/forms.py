@@ -103,6 +103,7 @@ class CheckoutForm(_PaymentMixin, forms.Form):
         help_text=_("Needed for SMS updates. UK numbers like 07911 123456 or international like +33 6 12 34 56 78."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
     sms_opt_in = forms.BooleanField(label=_("Text me updates about this order (dispatch, delivery day)"), required=False)
+    whatsapp_opt_in = forms.BooleanField(label=_("Send me updates about this order on WhatsApp"), required=False)
     marketing_opt_in = forms.BooleanField(
         label=_("Email me offers and news from Notify Market"), required=False, initial=False,
         help_text=_("Optional. You can unsubscribe from any marketing email in one click."))
@@ -133,6 +134,8 @@ class CheckoutForm(_PaymentMixin, forms.Form):
             elif phonenumbers.number_type(phone) not in (phonenumbers.PhoneNumberType.MOBILE,
                                                          phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
                 self.add_error("phone", _("SMS updates need a mobile number."))
+        if cleaned.get("whatsapp_opt_in") and not phone and "phone" not in self.errors:
+            self.add_error("phone", _("Enter a mobile number to get WhatsApp updates, or untick WhatsApp updates."))
         self.clean_card_number_for(cleaned)
         return cleaned
 

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from accounts import delivery_views
+
 from . import views, views_alerts, views_language, views_tracking
 
 app_name = "storefront"
@@ -17,6 +19,7 @@ urlpatterns = [
     path("track/", views_tracking.track, name="track"),
     path("o/<str:token>/", views_tracking.order_status_token, name="order_status_token"),
     path("o/<str:token>/pay/", views_tracking.order_pay_token, name="order_pay_token"),
+    path("o/<str:token>/delivery/", delivery_views.guest_delivery_problems, name="delivery_problems"),
     path("p/<slug:store_slug>/<slug:product_slug>/", views.product_detail, name="product_detail"),
     path("p/<slug:store_slug>/<slug:product_slug>/notify/", views.stock_alert, name="stock_alert"),
     path("alerts/<str:token>/confirm/", views_alerts.stock_alert_confirm, name="stock_alert_confirm"),

@@ -239,6 +239,7 @@ def checkout(request):
                 customer=user, email=data["email"], items=items, address=form.address(),
                 shipping_method=data["shipping_method"], payment_method=data["payment_method"],
                 card_number=data["card_number"], phone=form.phone_e164(), sms_opt_in=data["sms_opt_in"],
+                whatsapp_opt_in=data["whatsapp_opt_in"],
                 marketing_opt_in=data["marketing_opt_in"], ip=_client_ip(request),
                 promo_code=basket.promo_code, language=data["language"] or translation.get_language(),
             )

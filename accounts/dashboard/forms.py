@@ -58,6 +58,7 @@ class ProfileForm(PlainLabels, forms.Form):
                              help_text=_("For SMS updates, in international format, e.g. +447911123456."),
                              widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
     sms_opt_in = forms.BooleanField(required=False, label=_("Send me order updates by SMS"))
+    whatsapp_opt_in = forms.BooleanField(required=False, label=_("Send me order updates by WhatsApp"))
     language = forms.ChoiceField(choices=settings.LANGUAGES)
     time_zone = forms.ChoiceField(choices=_time_zone_choices, help_text=_("Times in messages and quiet hours use it."))
     quiet_enabled = forms.BooleanField(required=False, label=_("Hold optional SMS (shipping updates, offers) during quiet hours"))
@@ -68,6 +69,8 @@ class ProfileForm(PlainLabels, forms.Form):
         data = super().clean()
         if data.get("sms_opt_in") and not data.get("phone"):
             self.add_error("phone", _("Add a mobile number to get SMS updates."))
+        if data.get("whatsapp_opt_in") and not data.get("phone"):
+            self.add_error("phone", _("Add a mobile number to get WhatsApp updates."))
         if data.get("quiet_enabled"):
             start, end = data.get("quiet_start"), data.get("quiet_end")
             if start is None or end is None:

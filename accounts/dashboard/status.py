@@ -337,7 +337,10 @@ def notification_rows(notifications, *, audience: str) -> list[dict]:
                    else mask_address(n.recipient_address, n.channel)),
             "status": n.status,
             "status_label": n.get_status_display(),
-            "reason": n.status_reason or (n.last_error if n.status in ("failed", "bounced") else ""),
+            "reason": n.status_reason or (n.last_error if n.status in ("failed", "bounced") else "")
+            or (_("Sent instead of a message that did not arrive.") if n.fallback_of_id else "")
+            or (_("Resent to the corrected address.") if n.corrected_from_id else ""),
+            "fallback": bool(n.fallback_of_id), "corrected": bool(n.corrected_from_id),
             "at": n.delivered_at or n.sent_at or n.created_at,
             "held_until": n.send_after if n.status == "queued" else None,
             "attempts": n.attempts,

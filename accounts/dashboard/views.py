@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from notifications.events import MESSAGE_CHANNELS
 from notify_site.client_ip import client_ip_or_none
 from notifications.models import PlatformSettings, QuietHours
-from notifications.selectors import customer_preferences_matrix, quiet_hours_for
+from notifications.selectors import customer_preferences_matrix, push_settings_for, quiet_hours_for
 from notifications.services import customer_preference_set
 from orders.selectors import customer_orders, normalise_order_number
 
@@ -207,6 +207,7 @@ def preferences(request):
             data = form.cleaned_data
             try:
                 customer_profile_update(user=user, phone=data["phone"], sms_opt_in=data["sms_opt_in"],
+                                        whatsapp_opt_in=data["whatsapp_opt_in"],
                                         language=data["language"], time_zone=data["time_zone"],
                                         quiet_enabled=data["quiet_enabled"], quiet_start=data["quiet_start"],
                                         quiet_end=data["quiet_end"], ip_address=_client_ip(request))
@@ -219,7 +220,8 @@ def preferences(request):
         status = 422
     else:
         form = ProfileForm(initial={
-            "phone": user.phone, "sms_opt_in": user.sms_opt_in, "language": user.language,
+            "phone": user.phone, "sms_opt_in": user.sms_opt_in, "whatsapp_opt_in": user.whatsapp_opt_in,
+            "language": user.language,
             "time_zone": user.time_zone, "quiet_enabled": quiet.enabled,
             "quiet_start": quiet.start, "quiet_end": quiet.end,
         })
@@ -229,6 +231,7 @@ def preferences(request):
         "form": form,
         "rows": customer_preferences_matrix(user),
         "channels": [(c.value, c.label) for c in MESSAGE_CHANNELS],
+        "push": push_settings_for(user),
     }, status=status)
 
 

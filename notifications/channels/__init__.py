@@ -7,6 +7,8 @@ only ``notifications.delivery.notification_deliver`` calls a channel.
 Which backend runs is a setting, like EMAIL_BACKEND:
   email  Django's EMAIL_BACKEND (anymail ESP in production; console / file / locmem elsewhere)
   sms    NOTIFY_SMS_BACKEND: notifications.channels.sms.TwilioBackend | ConsoleBackend | LocmemBackend | FileBackend
+  whatsapp  NOTIFY_WHATSAPP_BACKEND: notifications.channels.whatsapp.TwilioWhatsAppBackend | Console… | Locmem…
+  push   web push (VAPID) to every browser the user subscribed (notifications.channels.push)
   inapp  the InboxMessage table (no provider; written with the attempt log in one transaction)
   webhook  signed POSTs to sellers' endpoints (Standard Webhooks; its own retry_schedule)
 """
@@ -69,6 +71,10 @@ def get_channel(name: str):
         path = "notifications.channels.email.EmailChannel"
     elif name == "sms":
         path = getattr(settings, "NOTIFY_SMS_BACKEND", "notifications.channels.sms.ConsoleBackend")
+    elif name == "whatsapp":
+        path = getattr(settings, "NOTIFY_WHATSAPP_BACKEND", "notifications.channels.whatsapp.ConsoleWhatsAppBackend")
+    elif name == "push":
+        path = "notifications.channels.push.WebPushChannel"
     elif name == "inapp":
         path = "notifications.channels.inapp.InboxChannel"
     elif name == "webhook":

@@ -271,13 +271,35 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
+# The WhatsApp sender, "whatsapp:+14155238886" (the "whatsapp:" prefix is added if missing).
 TWILIO_WHATSAPP_FROM = env("TWILIO_WHATSAPP_FROM", default="")
+# Approved WhatsApp content templates for business-initiated messages, per event code, as JSON:
+# {"order.shipped": "HX…"} or {"order.shipped": {"sid": "HX…", "variables": {"1": "order.number"}}}
+# (variables are dotted paths into the message context). A platform event setting's
+# whatsapp_content_sid (admin) overrides it. Inside the 24-hour window after the customer's last
+# inbound WhatsApp message the rendered whatsapp_body.txt goes as a free-form session message.
+NOTIFY_WHATSAPP_CONTENT_SIDS = env.json("NOTIFY_WHATSAPP_CONTENT_SIDS", default={})
+
+# --- Web push (VAPID) ------------------------------------------------------------------
+# Make a key pair with `manage.py vapid_keys` (README). Without keys the push channel and the
+# "turn on notifications in this browser" button are off.
+VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env("VAPID_SUBJECT", default="mailto:support@example.com")
+# How long the push service keeps an undelivered message for an offline browser (seconds).
+NOTIFY_PUSH_TTL_SECONDS = env.int("NOTIFY_PUSH_TTL_SECONDS", default=24 * 3600)
+# Push services are https; the browser test's local push service is http on 127.0.0.1.
+NOTIFY_PUSH_ALLOW_HTTP = False
 
 # --- Notifications (notifications app) -----------------------------------------------
 # SMS backend, like EMAIL_BACKEND: notifications.channels.sms.TwilioBackend (production),
 # ConsoleBackend (development default), FileBackend (var/sms.log) or LocmemBackend (tests).
 NOTIFY_SMS_BACKEND = env("NOTIFY_SMS_BACKEND", default="notifications.channels.sms.ConsoleBackend")
 NOTIFY_SMS_FILE_PATH = env("NOTIFY_SMS_FILE_PATH", default=str(VAR_DIR / "sms.log"))
+# WhatsApp backend: notifications.channels.whatsapp.TwilioWhatsAppBackend (production),
+# ConsoleWhatsAppBackend (development default) or LocmemWhatsAppBackend (tests).
+NOTIFY_WHATSAPP_BACKEND = env("NOTIFY_WHATSAPP_BACKEND",
+                              default="notifications.channels.whatsapp.ConsoleWhatsAppBackend")
 # A claimed row still "sending" after this many seconds is in doubt (its worker died): the sweeper
 # resolves it (notifications/in_doubt.py). Every provider call times out well inside it.
 NOTIFY_SEND_LEASE_SECONDS = env.int("NOTIFY_SEND_LEASE_SECONDS", default=30)

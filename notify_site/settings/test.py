@@ -10,6 +10,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 # TEST_SMS_BACKEND lets the fault tests give the worker process a recording provider.
 NOTIFY_SMS_BACKEND = env("TEST_SMS_BACKEND", default="notifications.channels.sms.LocmemBackend")
+NOTIFY_WHATSAPP_BACKEND = env("TEST_WHATSAPP_BACKEND", default="notifications.channels.whatsapp.LocmemWhatsAppBackend")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = False
 if CELERY_RESULT_BACKEND.startswith("file://"):
@@ -22,3 +23,4 @@ STORAGES = {
 }
 # Receivers in tests listen on 127.0.0.1 (production refuses private and loopback webhook targets).
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+NOTIFY_PUSH_ALLOW_HTTP = True

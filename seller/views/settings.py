@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from notifications.events import DIGEST_MINUTES, EVENTS, MESSAGE_CHANNELS, Channel
-from notifications.selectors import store_message_settings, store_options
+from notifications.events import DIGEST_MINUTES, EVENTS, MESSAGE_CHANNELS, SELLER_CHANNELS, Channel
+from notifications.selectors import push_settings_for, store_message_settings, store_options
 from notifications.services import (
     seller_can_receive_sms,
     seller_digest_set,
@@ -91,7 +91,8 @@ def email_preview(request):
                                   branding=_branding_values(request.GET))
     return render(request, "seller/_email_preview.html", {"preview": preview})
 
-CHANNEL_COLUMNS = [(c.value, c.label) for c in MESSAGE_CHANNELS]
+# Sellers are not messaged by WhatsApp: only the channels a seller alert can use are columns.
+CHANNEL_COLUMNS = [(c.value, c.label) for c in MESSAGE_CHANNELS if c in SELLER_CHANNELS]
 STORE_SWITCHES = {
     "shipping_updates": ("Shipping updates", "In-transit and out-for-delivery messages to your customers."),
     "review_request": ("Review invitation", "Ask for a review in the delivered message."),
@@ -126,6 +127,7 @@ def _settings_page(request, *, deadline_form=None, status=200):
         "switches": [{"name": name, "label": label, "help": help_text, "enabled": getattr(options, name)}
                      for name, (label, help_text) in STORE_SWITCHES.items()],
         "options": options,
+        "push": push_settings_for(request.user),
     }, status=status)
 
 

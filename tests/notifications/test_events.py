@@ -68,7 +68,8 @@ def test_every_order_payment_shipment_and_return_row_of_spec_is_in_the_catalogue
     # issue 15 the shipping-deadline alerts (sellers, then staff) and the conversation about an order.
     assert order_events == spec_rows | {"order.payment_reminder", "order.payment_received", "shipment.returned",
                                         "order.sla_breached", "order.sla_escalated",
-                                        "order.customer_question", "order.seller_message"}
+                                        "order.customer_question", "order.seller_message",
+                                        "order.contact_confirm"}
     seller_copies = {code for code in order_events if EVENTS[code].seller_channels}
     assert seller_copies == {"order.placed", "order.payment_failed", "order.payment_received", "shipment.returned",
                              "shipment.delivered", "order.delayed",

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from notifications import services
 from notifications.context import sample_context
-from notifications.events import EVENTS, PRIVACY_EVENTS
+from notifications.events import EVENTS, MESSAGE_CHANNELS, PRIVACY_EVENTS
 from notifications.models import Notification, NotificationTemplate
 from notifications.rendering import all_default_keys, default_sources, validate
 from orders.models import Order
@@ -35,7 +35,7 @@ def form_data(**overrides):
 
 def test_every_event_and_audience_has_a_shipped_default_for_every_channel_that_validates():
     keys = list(all_default_keys())
-    assert len(keys) == sum(len(e.audiences) for e in EVENTS.values()) * 3
+    assert len(keys) == sum(len(e.audiences) for e in EVENTS.values()) * len(MESSAGE_CHANNELS)
     for event, audience, channel in keys:
         sources = default_sources(event, audience, channel)
         assert sources["text"].strip(), (event, audience, channel)
@@ -234,8 +234,9 @@ def test_real_contexts_have_exactly_the_shape_of_the_sample_templates_are_valida
         seen.add(row.event)
     # Product and account events: tests/notifications/test_subject_events.py checks the same shape.
     # The SLA alerts need the clock to pass a deadline: tests/orders/test_sla.py checks their shape.
+    # order.contact_confirm comes from the status page: tests/accounts/test_delivery_problems.py.
     assert seen >= {code for code, e in EVENTS.items() if e.subject == "order"} - {
-        "return.rejected", "order.sla_breached", "order.sla_escalated"}
+        "return.rejected", "order.sla_breached", "order.sla_escalated", "order.contact_confirm"}
 
 
 def _changelist_queries(admin_client, url):
