@@ -83,14 +83,16 @@ def test_whatsapp_inside_the_session_window_sends_the_rendered_body(event, froze
 @TWILIO
 @responses.activate
 @pytest.mark.parametrize("event", ALL_CUSTOMER_EVENTS)
-def test_whatsapp_outside_the_window_sends_the_approved_content_template(event, frozen_clock, settings):
+def test_whatsapp_outside_the_window_sends_the_approved_content_template(event, frozen_clock):
     customer = CustomerFactory(phone="+447700900123", whatsapp_opt_in=True, first_name="Ada")
     WhatsAppSession.objects.create(address="+447700900123", last_inbound_at=timezone.now()
                                    - timezone.timedelta(hours=25))
-    settings.NOTIFY_WHATSAPP_CONTENT_SIDS = {event: "HX" + "1" * 32}
     responses.post(TWILIO_URL, json=twilio_reply("SMwa0002"), status=201)
     n = row_for(event, Channel.WHATSAPP, customer, "+447700900123")
-    assert notification_deliver(notification_id=n.pk).result == "sent"
+    # (override_settings, not pytest-django's ``settings``: mixed with the @TWILIO decorator, the
+    # fixture's teardown would restore TWILIO's settings for every later test.)
+    with override_settings(NOTIFY_WHATSAPP_CONTENT_SIDS={event: "HX" + "1" * 32}):
+        assert notification_deliver(notification_id=n.pk).result == "sent"
     sent = form(responses.calls[0])
     assert sent["ContentSid"] == "HX" + "1" * 32 and "Body" not in sent
     variables = json.loads(sent["ContentVariables"])
@@ -103,14 +105,14 @@ def test_whatsapp_outside_the_window_sends_the_approved_content_template(event, 
 
 @TWILIO
 @responses.activate
-def test_whatsapp_template_from_the_platform_setting_with_mapped_variables(frozen_clock, settings):
+def test_whatsapp_template_from_the_platform_setting_with_mapped_variables(frozen_clock):
     customer = CustomerFactory(phone="+447700900123", whatsapp_opt_in=True)
     PlatformEventSetting.objects.update_or_create(event="order.shipped", defaults={"whatsapp_content_sid": "HX" + "2" * 32})
-    settings.NOTIFY_WHATSAPP_CONTENT_SIDS = {"order.shipped": {"sid": "HXignored",
-                                                               "variables": {"1": "shipment.tracking_number"}}}
     responses.post(TWILIO_URL, json=twilio_reply(), status=201)
     n = row_for("order.shipped", Channel.WHATSAPP, customer, "+447700900123")
-    notification_deliver(notification_id=n.pk)
+    with override_settings(NOTIFY_WHATSAPP_CONTENT_SIDS={"order.shipped": {
+            "sid": "HXignored", "variables": {"1": "shipment.tracking_number"}}}):
+        notification_deliver(notification_id=n.pk)
     sent = form(responses.calls[0])
     assert sent["ContentSid"] == "HX" + "2" * 32
     assert json.loads(sent["ContentVariables"]) == {"1": n.context["shipment"]["tracking_number"]}
