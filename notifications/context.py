@@ -16,6 +16,7 @@ from django.utils.dateformat import format as date_format
 
 from orders import links
 from orders.models import Order, OrderLine, Payment, ReturnRequest, Shipment, TrackingEvent
+from orders.services import ORDER_RELATED_FOR_MESSAGES
 
 from .events import Audience, get_event
 
@@ -395,15 +396,32 @@ def for_recipient(ctx: dict, user, audience: str, order: Order) -> dict:
 
 # --- loading from the database -----------------------------------------------------------------
 
+def loaded_for_notifying(order: Order) -> bool:
+    """The order was locked in this transaction with ORDER_RELATED_FOR_MESSAGES (so it is current)."""
+    from django.contrib.auth import get_user_model
+
+    from catalog.models import Store
+
+    if not getattr(order, "_locked_for_notifying", False) or not Order.store.is_cached(order):
+        return False
+    if not Store.notification_options.is_cached(order.store):
+        return False
+    if order.customer_id is None:
+        return True
+    return Order.customer.is_cached(order) and get_user_model().quiet_hours.is_cached(order.customer)
+
+
 def load_subject(order: Order, event_code: str, *, shipment=None, checkpoint=None, return_request=None,
                  change=None) -> Subject:
     """Everything the templates need about one order, in a fixed handful of queries."""
     from .models import StoreMessageSetting, StoreNotificationOptions
 
     # One query for the order, its store with the store's switches, and the customer with their
-    # quiet hours (reverse one-to-ones, LEFT JOINed; a missing row is cached as absent).
-    order = Order.objects.select_related("store", "customer", "store__notification_options",
-                                         "customer__quiet_hours").get(pk=order.pk)
+    # quiet hours (reverse one-to-ones, LEFT JOINed; a missing row is cached as absent), unless
+    # the service making the change locked the order with exactly these (``orders.services.
+    # _lock_for_notifying``): then the instance in hand is the current row, already complete.
+    if not loaded_for_notifying(order):
+        order = Order.objects.select_related(*ORDER_RELATED_FOR_MESSAGES).get(pk=order.pk)
     lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("id"))
     payment = Payment.objects.filter(order_id=order.pk).order_by("-created_at", "-id").first()
     try:
