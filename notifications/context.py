@@ -138,6 +138,7 @@ class Subject:
     return_request: ReturnRequest | None = None
     return_lines: list = field(default_factory=list)
     change: dict = field(default_factory=dict)
+    settings: object = None  # change_settings.ChangeSettings, read with the subject (None: not read)
 
 
 def _store(subject: Subject, audience: str) -> dict:
@@ -414,7 +415,8 @@ def loaded_for_notifying(order: Order) -> bool:
 def load_subject(order: Order, event_code: str, *, shipment=None, checkpoint=None, return_request=None,
                  change=None) -> Subject:
     """Everything the templates need about one order, in a fixed handful of queries."""
-    from .models import StoreMessageSetting, StoreNotificationOptions
+    from .change_settings import change_settings_load
+    from .models import StoreNotificationOptions
 
     # One query for the order, its store with the store's switches, and the customer with their
     # quiet hours (reverse one-to-ones, LEFT JOINed; a missing row is cached as absent), unless
@@ -428,11 +430,15 @@ def load_subject(order: Order, event_code: str, *, shipment=None, checkpoint=Non
         store_options = order.store.notification_options
     except StoreNotificationOptions.DoesNotExist:
         store_options = StoreNotificationOptions(store_id=order.store_id)
-    store_message = StoreMessageSetting.objects.filter(store_id=order.store_id, event=event_code).first()
+    # The store's note for the event, with the platform's settings for it, in one query (the
+    # outbox uses them from ``Subject.settings``).
+    read_with = change_settings_load(event_code, order.store_id)
+    store_message = read_with.store_message
     return_lines = list(return_request.lines.order_by("id")) if return_request is not None else []
     return Subject(order=order, lines=lines, payment=payment, store_options=store_options,
                    store_message=store_message, shipment=shipment, checkpoint=checkpoint,
-                   return_request=return_request, return_lines=return_lines, change=change or {})
+                   return_request=return_request, return_lines=return_lines, change=change or {},
+                   settings=read_with)
 
 
 # --- sample data for validation and preview -------------------------------------------------------

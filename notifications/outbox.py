@@ -45,10 +45,15 @@ DEFAULT_TIME_ZONE = "Europe/London"
 
 # --- who ---------------------------------------------------------------------------------------
 
-def platform_channels(event: str) -> tuple[bool, dict[str, list[str]]]:
-    """(enabled, {audience: channels}) from the platform setting, or the catalogue defaults."""
+_READ = object()
+
+
+def platform_channels(event: str, row=_READ) -> tuple[bool, dict[str, list[str]]]:
+    """(enabled, {audience: channels}) from the platform setting, or the catalogue defaults.
+    ``row``: the PlatformEventSetting already read (None: there is none), else it is read here."""
     definition = get_event(event)
-    row = PlatformEventSetting.objects.filter(event=event).first()
+    if row is _READ:
+        row = PlatformEventSetting.objects.filter(event=event).first()
     if row is None:
         enabled, channels = True, {Audience.CUSTOMER: list(definition.customer_channels),
                                    Audience.SELLER: list(definition.seller_channels)}
@@ -269,14 +274,19 @@ def notification_enqueue(*, event: str, event_key: str, order=None, subject=None
     if getattr(settings, "NOTIFICATIONS_SUPPRESSED", False):
         return []  # loading history (seed_demo): the timeline is real, nobody is told again
     definition = get_event(event)
-    enabled, channels_by_audience = platform_channels(event)
-    if not enabled:
-        return []
     kind = subject_kind(event)
     if subject is None:
         subject = load_subject(order, event, change=change)
+    known = getattr(subject, "settings", None)  # an order's: read with it (change_settings)
+    if known is not None and known.event == event:
+        enabled, channels_by_audience = platform_channels(event, known.event_setting)
+        platform = known.platform
+    else:
+        enabled, channels_by_audience = platform_channels(event)
+        platform = None
+    if not enabled:
+        return []
     ref = kind.reference(subject)
-    platform = None
     sms_counts: dict[str, int] = {}  # SMS sent per number in the last day, counted once per change
     rows: list[Notification] = []
     for audience in audiences or definition.audiences:

@@ -22,9 +22,9 @@ pytestmark = pytest.mark.django_db
 # shipment_create with its outbox rows, inside the test's transaction (so its own atomic blocks are
 # savepoints): lock with the store, switches, customer and quiet hours (1); shipment (1); timeline
 # rows (2); the order's ETA and status in one UPDATE (1); webhook endpoints (2, one per signal);
-# lines, payment, store note (3); platform event setting and platform settings (2); the SMS
+# lines, payment (2); the platform event setting, platform settings and store note (1); the SMS
 # numbers' count for the daily cap (1); the rows (1); savepoint and release (2).
-SHIP_QUERIES = 16
+SHIP_QUERIES = 14
 
 
 def _ship(order, n: int):
@@ -52,7 +52,7 @@ def test_shipping_costs_the_same_queries_for_one_row_as_for_three(product):
     assert sorted(Notification.objects.filter(order=member, event="order.shipped")
                   .values_list("channel", flat=True)) == ["email", "inapp", "sms"]
     assert len(three) == SHIP_QUERIES, "\n".join(q["sql"][:120] for q in three.captured_queries)
-    assert len(one) == SHIP_QUERIES - 2  # no SMS: neither the platform's SMS settings nor the cap are read
+    assert len(one) == SHIP_QUERIES - 1  # no SMS number: no daily-cap count
     # The order is read once (the lock) and the outbox rows are one INSERT.
     assert sum('FROM "orders_order"' in q["sql"] for q in three.captured_queries) == 1
     assert sum(q["sql"].startswith('INSERT INTO "notifications_notification"') for q in three.captured_queries) == 1
@@ -98,3 +98,31 @@ def test_shipping_with_the_locked_order_says_what_a_fresh_read_says(frozen_clock
     assert ctx["order"]["placed_at"].endswith("EST")
     # Every row stored its whole context, the same one the caller got back.
     assert rows["sms"].context == rows["email"].context == rows["inapp"].context
+
+
+def test_the_settings_of_a_change_are_read_in_one_query_with_their_types(store):
+    from notifications.change_settings import change_settings_load
+    from notifications.models import PlatformEventSetting, PlatformSettings, StoreMessageSetting
+
+    with CaptureQueriesContext(connection) as ctx:
+        before = change_settings_load("order.shipped", store.pk)
+    assert len(ctx) == 1
+    assert before.store_message is None  # the store wrote no note for this event
+
+    PlatformEventSetting.objects.update_or_create(event="order.shipped", defaults={
+        "enabled": False, "customer_channels": ["email"], "seller_channels": []})
+    PlatformSettings.objects.update_or_create(pk=1, defaults={
+        "quiet_hours_start": datetime.time(22, 30), "quiet_hours_end": datetime.time(7),
+        "sms_allowed_countries": "44,33", "sms_daily_cap": 3})
+    StoreMessageSetting.objects.create(store=store, event="order.shipped", personal_note="Packed by hand",
+                                       discount_code="THANKS")
+    StoreMessageSetting.objects.create(store=store, event="order.placed", personal_note="Another event's note")
+    saved = change_settings_load("order.shipped", store.pk)
+    assert saved.event_setting.enabled is False and saved.event_setting.customer_channels == ["email"]
+    assert saved.platform.quiet_hours_start == datetime.time(22, 30) and saved.platform.sms_daily_cap == 3
+    assert saved.platform.sms_allowed_countries == "44,33"
+    assert (saved.store_message.personal_note, saved.store_message.discount_code) == ("Packed by hand", "THANKS")
+    # A switched-off event writes nothing.
+    order = OrderFactory(store=store, status="processing")
+    _ship(order, 4)
+    assert not Notification.objects.filter(order=order, event="order.shipped").exists()
