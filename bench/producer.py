@@ -85,26 +85,17 @@ def main():
                 kinds[f"{verb} {table}"] += 1
             if i == 0:
                 sample_sql = [q["sql"] for q in ctx.captured_queries]
-    rows = Notification.objects.filter(order__in=measured)
-    n_rows = rows.count()
+    n_rows = Notification.objects.filter(order__in=measured).count()
     with connection.cursor() as cursor:
         cursor.execute("SELECT avg(pg_column_size(context)), avg(length(context::text)) FROM notifications_notification"
                        " WHERE order_id = ANY(%s)", [[o.pk for o in measured]])
         stored, text_len = cursor.fetchone()
-        extra = ""
-        try:
-            cursor.execute("SELECT count(*), avg(pg_column_size(data)), avg(length(data::text)) "
-                           "FROM notifications_notificationcontext")
-            shared = cursor.fetchone()
-            extra = f"; shared contexts: {shared[0]} rows, {shared[2] or 0:.0f} chars of JSON each"
-        except Exception:  # no shared-context table in this version
-            connection.rollback() if not connection.get_autocommit() else None
     n = len(measured)
     print(f"{n} order changes (ship), {n_rows} outbox rows ({n_rows / n:.1f} per change); load average "
           f"{os.getloadavg()[0]:.1f}")
     print(f"per change: median {statistics.median(times):.1f} ms, mean {statistics.mean(times):.1f} ms, "
           f"this process's CPU {statistics.mean(cpu):.1f} ms, queries {statistics.mean(counts):.1f}")
-    print(f"context per row: {float(text_len or 0):.0f} chars of JSON ({float(stored or 0):.0f} bytes stored){extra}")
+    print(f"context per row: {float(text_len or 0):.0f} chars of JSON ({float(stored or 0):.0f} bytes stored)")
     print("queries per change by kind:")
     for key, count in kinds.most_common():
         print(f"  {count / n:5.1f}  {key}")
