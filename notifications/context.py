@@ -20,6 +20,7 @@ from notify_site import formatting
 from orders import links
 from orders.payments.hosted import card_is_hosted
 from orders.models import Order, OrderLine, Payment, ReturnRequest, Shipment, TrackingEvent
+from orders.services import ORDER_RELATED_FOR_MESSAGES
 
 from .events import Audience, get_event
 
@@ -144,6 +145,7 @@ class Subject:
     return_request: ReturnRequest | None = None
     return_lines: list = field(default_factory=list)
     change: dict = field(default_factory=dict)
+    settings: object = None  # change_settings.ChangeSettings, read with the subject (None: not read)
 
 
 def _store(subject: Subject, audience: str) -> dict:
@@ -439,26 +441,48 @@ def for_recipient(ctx: dict, user, audience: str, order: Order) -> dict:
 
 # --- loading from the database -----------------------------------------------------------------
 
+def loaded_for_notifying(order: Order) -> bool:
+    """The order was locked in this transaction with ORDER_RELATED_FOR_MESSAGES (so it is current)."""
+    from django.contrib.auth import get_user_model
+
+    from catalog.models import Store
+
+    if not getattr(order, "_locked_for_notifying", False) or not Order.store.is_cached(order):
+        return False
+    if not Store.notification_options.is_cached(order.store):
+        return False
+    if order.customer_id is None:
+        return True
+    return Order.customer.is_cached(order) and get_user_model().quiet_hours.is_cached(order.customer)
+
+
 def load_subject(order: Order, event_code: str, *, shipment=None, checkpoint=None, return_request=None,
                  change=None) -> Subject:
     """Everything the templates need about one order, in a fixed handful of queries."""
-    from .models import StoreMessageSetting, StoreNotificationOptions
+    from .change_settings import change_settings_load
+    from .models import StoreNotificationOptions
 
     # One query for the order, its store with the store's switches, and the customer with their
-    # quiet hours (reverse one-to-ones, LEFT JOINed; a missing row is cached as absent).
-    order = Order.objects.select_related("store", "customer", "store__notification_options",
-                                         "customer__quiet_hours").get(pk=order.pk)
+    # quiet hours (reverse one-to-ones, LEFT JOINed; a missing row is cached as absent), unless
+    # the service making the change locked the order with exactly these (``orders.services.
+    # _lock_for_notifying``): then the instance in hand is the current row, already complete.
+    if not loaded_for_notifying(order):
+        order = Order.objects.select_related(*ORDER_RELATED_FOR_MESSAGES).get(pk=order.pk)
     lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("id"))
     payment = Payment.objects.filter(order_id=order.pk).order_by("-created_at", "-id").first()
     try:
         store_options = order.store.notification_options
     except StoreNotificationOptions.DoesNotExist:
         store_options = StoreNotificationOptions(store_id=order.store_id)
-    store_message = StoreMessageSetting.objects.filter(store_id=order.store_id, event=event_code).first()
+    # The store's note for the event, with the platform's settings for it, in one query (the
+    # outbox uses them from ``Subject.settings``).
+    read_with = change_settings_load(event_code, order.store_id)
+    store_message = read_with.store_message
     return_lines = list(return_request.lines.order_by("id")) if return_request is not None else []
     return Subject(order=order, lines=lines, payment=payment, store_options=store_options,
                    store_message=store_message, shipment=shipment, checkpoint=checkpoint,
-                   return_request=return_request, return_lines=return_lines, change=change or {})
+                   return_request=return_request, return_lines=return_lines, change=change or {},
+                   settings=read_with)
 
 
 # --- sample data for validation and preview -------------------------------------------------------
@@ -511,7 +535,7 @@ def sample_subject(event_code: str) -> Subject:
         "author": "Ada Lovelace" if event_code == "order.customer_question" else "Sam at Sample Store",
         "reply": True,
         "new_email": "ada.lovelace@example.com", "confirm_url": "https://shop.example/account/delivery/confirm/sample/",
-        "expires": "in 2 days",
+        "expires": _("in 2 days"),
     }
     return Subject(
         order=order, lines=lines, payment=payment,

@@ -14,6 +14,7 @@ from phonenumbers.timezone import time_zones_for_number as phone_time_zones
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone, translation
 
 from .context import Subject, build_context, for_recipient, load_subject
@@ -46,10 +47,15 @@ PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
 
 # --- who ---------------------------------------------------------------------------------------
 
-def platform_channels(event: str) -> tuple[bool, dict[str, list[str]]]:
-    """(enabled, {audience: channels}) from the platform setting, or the catalogue defaults."""
+_READ = object()
+
+
+def platform_channels(event: str, row=_READ) -> tuple[bool, dict[str, list[str]]]:
+    """(enabled, {audience: channels}) from the platform setting, or the catalogue defaults.
+    ``row``: the PlatformEventSetting already read (None: there is none), else it is read here."""
     definition = get_event(event)
-    row = PlatformEventSetting.objects.filter(event=event).first()
+    if row is _READ:
+        row = PlatformEventSetting.objects.filter(event=event).first()
     if row is None:
         enabled, channels = True, {Audience.CUSTOMER: list(definition.customer_channels),
                                    Audience.SELLER: list(definition.seller_channels)}
@@ -240,14 +246,43 @@ def _sms_country_allowed(number: str, platform: PlatformSettings | None) -> bool
     return not codes or any(number.lstrip("+").startswith(code) for code in codes)
 
 
-def _sms_over_cap(number: str, platform: PlatformSettings | None) -> bool:
+def _sms_over_cap(number: str, platform: PlatformSettings | None, counts: dict | None = None,
+                  numbers: list[str] = ()) -> bool:
+    """Has ``number`` had the platform's daily SMS cap? ``counts`` (filled here) keeps what one
+    change already counted: the numbers of all its SMS recipients (``numbers``) are counted in
+    one query, not one per row."""
     cap = platform.sms_daily_cap if platform else 0
     if not cap:
         return False
-    since = timezone.now() - datetime.timedelta(days=1)
-    sent = Notification.objects.filter(channel=Channel.SMS, recipient_address=number, created_at__gte=since,
-                                       status__in=["queued", "sending", "sent", "delivered"]).count()
-    return sent >= cap
+    counts = {} if counts is None else counts
+    if number not in counts:
+        wanted = {number, *(n for n in numbers if n not in counts)}
+        since = timezone.now() - datetime.timedelta(days=1)
+        found = dict(Notification.objects.filter(channel=Channel.SMS, recipient_address__in=wanted,
+                                                 created_at__gte=since,
+                                                 status__in=["queued", "sending", "sent", "delivered"])
+                     .values_list("recipient_address").annotate(n=Count("id")).order_by())
+        counts.update({n: found.get(n, 0) for n in wanted})
+    return counts[number] >= cap
+
+
+def insert_rows(rows: list[Notification], **options) -> None:
+    """``bulk_create`` the rows, each context sent as its own JSON parameter.
+
+    On PostgreSQL Django inserts several rows as ``UNNEST`` of one array per column; for the
+    contexts (~3 KB of JSON each) that means psycopg quoting every character of every context into
+    one ``jsonb[]`` literal in Python, the costliest step of an order change. Given as a value
+    expression, each context is one parameter quoted by libpq (plain ``VALUES`` rows)."""
+    from django.db.models import JSONField, Value
+
+    contexts = [row.context for row in rows]
+    for row in rows:
+        row.context = Value(row.context, output_field=JSONField())
+    try:
+        Notification.objects.bulk_create(rows, **options)
+    finally:
+        for row, context in zip(rows, contexts):
+            row.context = context
 
 
 def recipient_language(r: Recipient, audience: str) -> str:
@@ -273,14 +308,20 @@ def notification_enqueue(*, event: str, event_key: str, order=None, subject=None
     if getattr(settings, "NOTIFICATIONS_SUPPRESSED", False):
         return []  # loading history (seed_demo): the timeline is real, nobody is told again
     definition = get_event(event)
-    enabled, channels_by_audience = platform_channels(event)
-    if not enabled:
-        return []
     kind = subject_kind(event)
     if subject is None:
         subject = load_subject(order, event, change=change)
+    known = getattr(subject, "settings", None)  # an order's: read with it (change_settings)
+    if known is not None and known.event == event:
+        enabled, channels_by_audience = platform_channels(event, known.event_setting)
+        platform = known.platform
+    else:
+        enabled, channels_by_audience = platform_channels(event)
+        platform = None
+    if not enabled:
+        return []
     ref = kind.reference(subject)
-    platform = None
+    sms_counts: dict[str, int] = {}  # SMS sent per number in the last day, counted once per change
     rows: list[Notification] = []
     for audience in audiences or definition.audiences:
         channels = [c for c in channels_by_audience.get(audience, []) if c in Channel.values]
@@ -295,6 +336,7 @@ def notification_enqueue(*, event: str, event_key: str, order=None, subject=None
         # The suppression list is checked when each row is claimed for delivery (one place, always
         # current), so it is not read here.
         prefs_cache: dict = {}
+        sms_numbers = [r.address for r in recipients if r.channel == Channel.SMS]
         optional = category not in MANDATORY_CATEGORIES and category != Category.SELLER_ALERT
         for r in recipients:
             language = recipient_language(r, audience)
@@ -321,7 +363,7 @@ def notification_enqueue(*, event: str, event_key: str, order=None, subject=None
                 if not _sms_country_allowed(r.address, platform):
                     row.status, row.status_reason = (Notification.Status.SKIPPED,
                                                      "SMS to this country is not enabled on the platform.")
-                elif _sms_over_cap(r.address, platform):
+                elif _sms_over_cap(r.address, platform, sms_counts, sms_numbers):
                     row.status, row.status_reason = (Notification.Status.SKIPPED,
                                                      f"Daily SMS cap ({platform.sms_daily_cap}) reached.")
             if row.status == Notification.Status.QUEUED and held_by_quiet_hours(category, r.channel):
@@ -344,12 +386,12 @@ def notification_enqueue(*, event: str, event_key: str, order=None, subject=None
         # INSERT … ON CONFLICT (event_key, address, channel) DO UPDATE (a no-op) RETURNING id:
         # a row that already exists for this change is neither duplicated nor changed, and every
         # row comes back with its id in the same round trip.
-        Notification.objects.bulk_create(rows, update_conflicts=True, update_fields=["event_key"],
-                                         unique_fields=["event_key", "recipient_address", "channel"])
+        insert_rows(rows, update_conflicts=True, update_fields=["event_key"],
+                    unique_fields=["event_key", "recipient_address", "channel"])
         queue_on_commit([r.pk for r in rows if r.status == Notification.Status.QUEUED
                          and (r.send_after is None or r.send_after <= now)])
         return rows
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    insert_rows(rows, ignore_conflicts=True)
     keys = {(r.recipient_address, r.channel) for r in rows}
     stored = [n for n in Notification.objects.filter(event_key=event_key[:200]).only(
         "id", "status", "send_after", "recipient_address", "channel", "context")

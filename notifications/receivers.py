@@ -95,10 +95,12 @@ def on_order_status_changed(sender, order, from_status, to_status, event, actor=
         notification_enqueue(event="order.on_hold", event_key=_key("order.on_hold", event), order=order,
                              change={"reason": note or order.hold_reason})
     elif to_status == OrderStatus.SHIPPED:
-        shipment_id = (event.data or {}).get("shipment_id")
-        shipments = Shipment.objects.filter(order_id=order.pk)
-        shipment = (shipments.filter(pk=shipment_id).first() if shipment_id else None) or \
-            shipments.order_by("-shipped_at", "-id").first()
+        shipment = kwargs.get("shipment")  # shipment_create passes the one it just made
+        if shipment is None:
+            shipment_id = (event.data or {}).get("shipment_id")
+            shipments = Shipment.objects.filter(order_id=order.pk)
+            shipment = (shipments.filter(pk=shipment_id).first() if shipment_id else None) or \
+                shipments.order_by("-shipped_at", "-id").first()
         subject = load_subject(order, "order.shipped", shipment=shipment)
         notification_enqueue(event="order.shipped", event_key=_key("order.shipped", event), order=order,
                              subject=subject)

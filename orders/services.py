@@ -65,6 +65,20 @@ def _lock(order: Order) -> Order:
     return Order.objects.select_for_update().get(pk=order.pk)
 
 
+# What the messages about an order change read with the order: the store with its notification
+# switches, the customer with their quiet hours (``notifications.context.load_subject``).
+ORDER_RELATED_FOR_MESSAGES = ("store", "customer", "store__notification_options", "customer__quiet_hours")
+
+
+def _lock_for_notifying(order: Order) -> Order:
+    """Lock the order row (only that row: ``of=("self",)``) and load ORDER_RELATED_FOR_MESSAGES in
+    the same query; the instance is marked so that load_subject uses it instead of reading again."""
+    locked = (Order.objects.select_for_update(of=("self",)).select_related(*ORDER_RELATED_FOR_MESSAGES)
+              .get(pk=order.pk))
+    locked._locked_for_notifying = True
+    return locked
+
+
 def parcel_came_back(order: Order) -> bool:
     """The order's latest shipment was returned to sender (it can be reshipped, refunded or cancelled)."""
     latest = Shipment.objects.filter(order_id=order.pk).order_by("-shipped_at", "-id").first()
@@ -75,8 +89,21 @@ def parcel_came_back(order: Order) -> bool:
 def order_transition(*, order: Order, to: str, actor=None, note: str = "", data: dict | None = None,
                      at_checkout: bool = False) -> Order:
     """Move an order to ``to``. Raises TransitionNotAllowed (saving nothing) if forbidden."""
-    to = OrderStatus(to)
     locked = _lock(order)
+    _transition_locked(locked, to, actor=actor, note=note, data=data, at_checkout=at_checkout)
+    # Keep the caller's instance in step with the database.
+    order.status, order.hold_reason, order.cancel_reason = locked.status, locked.hold_reason, locked.cancel_reason
+    order.ship_by, order.sla_due_at = locked.ship_by, locked.sla_due_at
+    return locked
+
+
+def _transition_locked(locked: Order, to: str, *, actor=None, note: str = "", data: dict | None = None,
+                       at_checkout: bool = False, also_save: tuple = (), signal_extra: dict | None = None) -> None:
+    """The transition itself, on an order the caller has locked in its own transaction (the
+    services that change an order and then move it, e.g. ``shipment_create``, lock it once).
+    ``also_save``: fields the caller changed on ``locked`` and wants in the same UPDATE;
+    ``signal_extra``: objects the caller already holds, passed on to the receivers."""
+    to = OrderStatus(to)
     current = locked.status
     if to not in ORDER_TRANSITIONS[current]:
         raise TransitionNotAllowed(current, to)
@@ -84,7 +111,7 @@ def order_transition(*, order: Order, to: str, actor=None, note: str = "", data:
         # Shipped orders are cancelled or refunded only when the parcel came back to the shop.
         raise TransitionNotAllowed(current, to)
     locked.status = to
-    update_fields = ["status", "updated_at"]
+    update_fields = ["status", "updated_at", *also_save]
     if to == OrderStatus.ON_HOLD:
         locked.hold_reason = note[:200]
         update_fields.append("hold_reason")
@@ -100,12 +127,8 @@ def order_transition(*, order: Order, to: str, actor=None, note: str = "", data:
                             to_status=to, note=note, data=data)
     signals.order_status_changed.send(
         sender=Order, order=locked, from_status=current, to_status=to, actor=actor, note=note,
-        event=event, at_checkout=at_checkout,
+        event=event, at_checkout=at_checkout, **(signal_extra or {}),
     )
-    # Keep the caller's instance in step with the database.
-    order.status, order.hold_reason, order.cancel_reason = locked.status, locked.hold_reason, locked.cancel_reason
-    order.ship_by, order.sla_due_at = locked.ship_by, locked.sla_due_at
-    return locked
 
 
 @transaction.atomic
@@ -181,7 +204,9 @@ def shipment_create(*, order: Order, carrier: str, tracking_number: str, carrier
 
     A shipped order whose parcel came back (returned to sender) can be reshipped: a new shipment,
     the order stays shipped, and the customer is told it is on its way again."""
-    locked = _lock(order)
+    # Locked once for the whole change (the move to shipped below reuses the lock), with what the
+    # messages need about the order loaded in the same query (``context.load_subject`` reuses it).
+    locked = _lock_for_notifying(order)
     reship = locked.status == OrderStatus.SHIPPED and parcel_came_back(locked)
     if not reship and OrderStatus.SHIPPED not in ORDER_TRANSITIONS[locked.status]:
         raise TransitionNotAllowed(locked.status, OrderStatus.SHIPPED)
@@ -190,9 +215,11 @@ def shipment_create(*, order: Order, carrier: str, tracking_number: str, carrier
         tracking_url = tracking_url_for(carrier, tracking_number)
     shipment = Shipment.objects.create(order=locked, carrier=carrier, carrier_name=carrier_name or carrier.title(),
                                        tracking_number=tracking_number.strip(), tracking_url=tracking_url, eta=eta)
-    if eta and eta != locked.estimated_delivery:
+    eta_moved = bool(eta and eta != locked.estimated_delivery)
+    if eta_moved:
         locked.estimated_delivery = eta
-        locked.save(update_fields=["estimated_delivery", "updated_at"])
+        if reship:  # no status change follows: save it now (else it rides on the status UPDATE)
+            locked.save(update_fields=["estimated_delivery", "updated_at"])
     event = order_event_add(order=locked, kind=OrderEvent.Kind.SHIPMENT, actor=actor,
                             note=f"{'Reshipped: ' if reship else ''}{shipment.carrier_name} {shipment.tracking_number}",
                             data={"shipment_id": shipment.pk, "eta": eta.isoformat() if eta else None,
@@ -200,9 +227,11 @@ def shipment_create(*, order: Order, carrier: str, tracking_number: str, carrier
     signals.shipment_created.send(sender=Shipment, shipment=shipment, order=locked, event=event, reship=reship)
     if reship:
         return shipment
-    order_transition(order=locked, to=OrderStatus.SHIPPED, actor=actor,
-                     note=f"Shipped with {shipment.carrier_name}, tracking {shipment.tracking_number}",
-                     data={"shipment_id": shipment.pk})
+    _transition_locked(locked, OrderStatus.SHIPPED, actor=actor,
+                       note=f"Shipped with {shipment.carrier_name}, tracking {shipment.tracking_number}",
+                       data={"shipment_id": shipment.pk},
+                       also_save=("estimated_delivery",) if eta_moved else (),
+                       signal_extra={"shipment": shipment})
     order.status = locked.status
     return shipment
 

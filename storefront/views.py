@@ -138,8 +138,8 @@ def cart_promo(request):
         messages.error(request, quote.promo_error)
     else:
         basket.set_promo_code(code)
-        messages.success(request, _("Code %(code)s applied: you save £%(amount)s.") % {
-            "code": quote.promo_code, "amount": quote.discount})
+        messages.success(request, _("Code %(code)s applied: you save %(amount)s.") % {
+            "code": quote.promo_code, "amount": money(quote.discount)})
     return redirect("storefront:cart")
 
 

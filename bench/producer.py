@@ -1,0 +1,111 @@
+#!/usr/bin/env python
+"""Benchmark the producer side: one ``orders.services.shipment_create`` with its outbox rows,
+in-process (no broker: the rows stay queued), on the database named by DATABASE_URL (FLUSHED).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ns_bench .venv/bin/python bench/producer.py \\
+        [--orders 300] [--profile] [--sqlite-ok]
+
+Prints, per order change: milliseconds (median and mean), queries (by table and statement kind),
+outbox rows written and the bytes of JSON context stored per row. ``--profile`` adds a cProfile
+of the changes (cumulative, top 40).
+"""
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--show-queries", action="store_true", help="print the SQL of one change")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database of its own (it is flushed)")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "notify_site.settings.test"
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from unittest import mock
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.pipeline import seed
+    from notifications.models import Notification
+    from orders.services import shipment_create
+
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)
+    tag = uuid.uuid4().hex[:6]
+    orders = seed(args.orders + 20, tag)
+    warm, measured = orders[:20], orders[20:]
+    times, cpu, counts, kinds = [], [], [], Counter()
+    sample_sql = []
+    profiler = cProfile.Profile() if args.profile else None
+    with mock.patch("notifications.outbox.dispatch"):
+        for i, order in enumerate(warm):
+            shipment_create(order=order, carrier="royalmail", carrier_name="Royal Mail",
+                            tracking_number=f"W{tag}{i:06d}", eta=date.today() + timedelta(days=3))
+        for i, order in enumerate(measured):
+            with CaptureQueriesContext(connection) as ctx:
+                if profiler:
+                    profiler.enable()
+                start, start_cpu = time.perf_counter(), time.process_time()
+                shipment_create(order=order, carrier="royalmail", carrier_name="Royal Mail",
+                                tracking_number=f"M{tag}{i:06d}", eta=date.today() + timedelta(days=3))
+                times.append((time.perf_counter() - start) * 1000)
+                cpu.append((time.process_time() - start_cpu) * 1000)
+                if profiler:
+                    profiler.disable()
+            counts.append(len(ctx))
+            for q in ctx.captured_queries:
+                sql = q["sql"]
+                verb = sql.split(None, 1)[0].upper()
+                table = ""
+                for marker in (" FROM ", "INSERT INTO ", "UPDATE "):
+                    if marker in sql:
+                        table = sql.split(marker, 1)[1].split(None, 1)[0].strip('"')
+                        break
+                kinds[f"{verb} {table}"] += 1
+            if i == 0:
+                sample_sql = [q["sql"] for q in ctx.captured_queries]
+    n_rows = Notification.objects.filter(order__in=measured).count()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT avg(pg_column_size(context)), avg(length(context::text)) FROM notifications_notification"
+                       " WHERE order_id = ANY(%s)", [[o.pk for o in measured]])
+        stored, text_len = cursor.fetchone()
+    n = len(measured)
+    print(f"{n} order changes (ship), {n_rows} outbox rows ({n_rows / n:.1f} per change); load average "
+          f"{os.getloadavg()[0]:.1f}")
+    print(f"per change: median {statistics.median(times):.1f} ms, mean {statistics.mean(times):.1f} ms, "
+          f"this process's CPU {statistics.mean(cpu):.1f} ms, queries {statistics.mean(counts):.1f}")
+    print(f"context per row: {float(text_len or 0):.0f} chars of JSON ({float(stored or 0):.0f} bytes stored)")
+    print("queries per change by kind:")
+    for key, count in kinds.most_common():
+        print(f"  {count / n:5.1f}  {key}")
+    if args.show_queries:
+        print("\n".join(sample_sql))
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+        print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
