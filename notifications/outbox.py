@@ -113,7 +113,8 @@ def push_subscribed(user_ids: set) -> set:
 
     if not user_ids:
         return set()
-    return set(PushSubscription.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True).distinct())
+    return set(PushSubscription.objects.filter(user_id__in=user_ids).order_by()
+               .values_list("user_id", flat=True).distinct())
 
 
 def seller_recipients(order, channels) -> list[Recipient]:
