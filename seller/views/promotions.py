@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -82,7 +83,8 @@ def promotion_detail(request, pk):
     return render(request, "seller/promotion_detail.html", {
         "section": "promotions", "promotion": promotion, "p": selectors.progress(promotion),
         "progress_url": reverse("seller:promotion_progress", args=[pk]),
-        "previews": {ch: services.promotion_preview(promotion, ch) for ch in promotion.channels}})
+        "previews": {ch: services.promotion_preview(promotion, ch) for ch in promotion.channels},
+        "schedule_form": ScheduleForm(store=request.store, promotion=promotion)})
 
 
 @require_GET
@@ -91,6 +93,36 @@ def promotion_progress(request, pk):
     promotion = _own(request, pk)
     return render(request, "marketing/_progress.html", {
         "p": selectors.progress(promotion), "progress_url": reverse("seller:promotion_progress", args=[pk])})
+
+
+class ScheduleForm(forms.Form):
+    """When to launch, typed in the store's own time zone (empty: now)."""
+
+    launch_at = forms.DateTimeField(required=False, label=_("Launch at"),
+                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                                    error_messages={"invalid": _("Enter a date and time, e.g. 2030-01-20 09:00.")})
+
+    def __init__(self, *args, store, promotion, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.store, self.promotion = store, promotion
+
+    def clean_launch_at(self):
+        import zoneinfo
+
+        value = self.cleaned_data["launch_at"]
+        if value is None:
+            return None
+        try:
+            zone = zoneinfo.ZoneInfo(self.store.time_zone or "Europe/London")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = zoneinfo.ZoneInfo("Europe/London")
+        # The form read the wall-clock time in the active zone; it means the store's zone.
+        value = (value if timezone.is_naive(value) else timezone.make_naive(value)).replace(tzinfo=zone)
+        if value <= timezone.now():
+            raise forms.ValidationError(_("Choose a time in the future, or launch now."))
+        if value >= self.promotion.ends_at:
+            raise forms.ValidationError(_("That is after the promotion ends."))
+        return value
 
 
 ACTIONS = {"launch": services.promotion_launch, "pause": services.promotion_pause,
@@ -108,6 +140,15 @@ def promotion_action(request, pk, action):
             channel = request.POST.get("channel", "email")
             address = services.promotion_test_send(promotion=promotion, user=request.user, channel=channel)
             messages.success(request, _("Test sent to %(address)s.") % {"address": address})
+        elif action == "launch" and request.POST.get("launch_at"):
+            form = ScheduleForm(request.POST, store=request.store, promotion=promotion)
+            if not form.is_valid():
+                messages.error(request, " ".join(form.errors["launch_at"]))
+                return redirect("seller:promotion_detail", pk)
+            at = form.cleaned_data["launch_at"]
+            services.promotion_launch(promotion=promotion, actor=request.user, at=at)
+            messages.success(request, _("Scheduled: it launches on %(when)s (%(zone)s).") % {
+                "when": at.strftime("%-d %b %Y, %H:%M"), "zone": request.store.time_zone or "Europe/London"})
         elif action in ACTIONS:
             ACTIONS[action](promotion=promotion)
             messages.success(request, DONE[action])

@@ -91,3 +91,48 @@ def test_query_counts_do_not_grow_with_promotions_or_recipients(client, shop, fr
 
 QUERIES_LIST = 4  # fixed, whatever the number of promotions
 QUERIES_PROGRESS = 6  # fixed, whatever the number of recipients (counts are aggregates)
+
+
+def test_seller_schedules_a_launch_in_the_store_time_zone(client, shop, frozen_clock, commit):
+    """Wed 2030-01-16 11:00 UTC: the seller schedules for 09:00 New York time the next day; beat's
+    tick starts the fan-out at that moment and not before. A past time or one after the end is refused."""
+    import datetime
+    import zoneinfo
+
+    from marketing.tasks import tick
+
+    store, lamp, *_ = shop
+    store.time_zone = "America/New_York"
+    store.save(update_fields=["time_zone"])
+    customers(2)
+    client.force_login(SellerFactory(store=store))
+    promotion = make_promotion(store, [lamp], start=timezone.now())
+    url = reverse("seller:promotion_action", args=[promotion.pk, "launch"])
+    detail = reverse("seller:promotion_detail", args=[promotion.pk])
+    assert 'data-testid="schedule"' in client.get(detail).content.decode()
+
+    refused = client.post(url, {"launch_at": "2030-01-16T05:00"}, follow=True)  # 10:00 UTC: past
+    assert "Choose a time in the future" in refused.content.decode()
+    promotion.refresh_from_db()
+    assert promotion.status == Promotion.Status.DRAFT
+    late = client.post(url, {"launch_at": (promotion.ends_at + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")},
+                       follow=True)
+    assert "after the promotion ends" in late.content.decode()
+
+    done = client.post(url, {"launch_at": "2030-01-17T09:00"}, follow=True)
+    assert "Scheduled: it launches on 17 Jan 2030, 09:00 (America/New_York)" in done.content.decode()
+    promotion.refresh_from_db()
+    assert promotion.status == Promotion.Status.SCHEDULED
+    assert promotion.launch_at == datetime.datetime(2030, 1, 17, 9, 0, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+    assert promotion.launch_at == datetime.datetime(2030, 1, 17, 14, 0, tzinfo=datetime.timezone.utc)
+
+    frozen_clock.move_to(datetime.datetime(2030, 1, 17, 13, 59, tzinfo=datetime.timezone.utc))
+    with commit():
+        tick()
+    promotion.refresh_from_db()
+    assert promotion.status == Promotion.Status.SCHEDULED
+    frozen_clock.move_to(datetime.datetime(2030, 1, 17, 14, 0, 30, tzinfo=datetime.timezone.utc))
+    with commit():
+        tick()
+    promotion.refresh_from_db()
+    assert promotion.status in (Promotion.Status.SENDING, Promotion.Status.SENT)
