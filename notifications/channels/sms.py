@@ -156,10 +156,6 @@ class TwilioBackend(BaseSmsBackend):
         return client
 
     def deliver(self, *, to, body, message):
-        from requests import RequestException
-        from requests.exceptions import ChunkedEncodingError, ReadTimeout
-        from twilio.base.exceptions import TwilioException, TwilioRestException
-
         kwargs = {"to": to, "body": body, "status_callback": status_callback_url()}
         if settings.TWILIO_MESSAGING_SERVICE_SID:
             kwargs["messaging_service_sid"] = settings.TWILIO_MESSAGING_SERVICE_SID
@@ -168,26 +164,8 @@ class TwilioBackend(BaseSmsBackend):
         else:
             raise ChannelError("Twilio has no sender: set TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER.",
                                transient=False, provider=self.provider)
-        try:
-            created = self.client().messages.create(**kwargs)
-        except TwilioRestException as exc:
-            transient = exc.status in (429,) or exc.status >= 500
-            if exc.code in self.PERMANENT_CODES:
-                transient = False
-            raise ChannelError(f"Twilio {exc.status} (code {exc.code}): {exc.msg}", transient=transient,
-                               provider=self.provider) from exc
-        except (ReadTimeout, ChunkedEncodingError) as exc:
-            raise ChannelError(f"Twilio did not answer in time: {type(exc).__name__}: {exc}", transient=True,
-                               provider=self.provider, ambiguous=True) from exc
-        except RequestException as exc:
-            raise ChannelError(f"Twilio unreachable: {type(exc).__name__}: {exc}", transient=True,
-                               provider=self.provider) from exc
-        except TwilioException as exc:
-            raise ChannelError(f"Twilio: {exc}", transient=True, provider=self.provider) from exc
-        if getattr(created, "error_code", None):
-            raise ChannelError(f"Twilio error {created.error_code}: {created.error_message}", transient=False,
-                               provider=self.provider)
-        return created.sid
+        return twilio_message_create(self.client(), kwargs, provider=self.provider,
+                                     permanent_codes=self.PERMANENT_CODES)
 
     def find_sent(self, *, notification_id, to, body, since):
         """Twilio's Messages API, filtered by recipient, matched on the body and the time the send
@@ -205,3 +183,33 @@ class TwilioBackend(BaseSmsBackend):
             if sms_normalise(sent.body or "") == body and (created is None or created >= floor):
                 return sent.sid
         return None
+
+
+def twilio_message_create(client, kwargs: dict, *, provider: str, permanent_codes, label: str = "Twilio") -> str:
+    """Create one Twilio message (SMS or WhatsApp) and answer its SID, or raise ChannelError:
+    permanent for a refusal in ``permanent_codes`` or another 4xx, transient for 429/5xx and a
+    network failure, ambiguous (in doubt: it may have gone) when the answer was lost."""
+    from requests import RequestException
+    from requests.exceptions import ChunkedEncodingError, ReadTimeout
+    from twilio.base.exceptions import TwilioException, TwilioRestException
+
+    try:
+        created = client.messages.create(**kwargs)
+    except TwilioRestException as exc:
+        transient = exc.status in (429,) or exc.status >= 500
+        if exc.code in permanent_codes:
+            transient = False
+        raise ChannelError(f"{label} {exc.status} (code {exc.code}): {exc.msg}", transient=transient,
+                           provider=provider) from exc
+    except (ReadTimeout, ChunkedEncodingError) as exc:
+        raise ChannelError(f"Twilio did not answer in time: {type(exc).__name__}: {exc}", transient=True,
+                           provider=provider, ambiguous=True) from exc
+    except RequestException as exc:
+        raise ChannelError(f"Twilio unreachable: {type(exc).__name__}: {exc}", transient=True,
+                           provider=provider) from exc
+    except TwilioException as exc:
+        raise ChannelError(f"Twilio: {exc}", transient=True, provider=provider) from exc
+    if getattr(created, "error_code", None):
+        raise ChannelError(f"Twilio error {created.error_code}: {created.error_message}", transient=False,
+                           provider=provider)
+    return created.sid

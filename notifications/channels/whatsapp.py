@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import ChannelError, OutgoingMessage, SendResult
-from .sms import TwilioBackend, status_callback_url
+from .sms import TwilioBackend, status_callback_url, twilio_message_create
 
 SESSION_WINDOW = timedelta(hours=24)
 # Content variables when a mapping gives only a SID: {{1}} first name, {{2}} reference, {{3}} link.
@@ -145,10 +145,6 @@ class TwilioWhatsAppBackend(BaseWhatsAppBackend):
         self._sms = TwilioBackend()
 
     def deliver(self, *, to, body, message, content_sid="", content_variables=None):
-        from requests import RequestException
-        from requests.exceptions import ChunkedEncodingError, ReadTimeout
-        from twilio.base.exceptions import TwilioException, TwilioRestException
-
         sender = settings.TWILIO_WHATSAPP_FROM
         if not sender:
             raise ChannelError("WhatsApp has no sender: set TWILIO_WHATSAPP_FROM.", transient=False,
@@ -159,23 +155,5 @@ class TwilioWhatsAppBackend(BaseWhatsAppBackend):
             kwargs["content_variables"] = json.dumps(content_variables or {})
         else:
             kwargs["body"] = body
-        try:
-            created = self._sms.client().messages.create(**kwargs)
-        except TwilioRestException as exc:
-            transient = exc.status in (429,) or exc.status >= 500
-            if exc.code in self.PERMANENT_CODES:
-                transient = False
-            raise ChannelError(f"Twilio WhatsApp {exc.status} (code {exc.code}): {exc.msg}", transient=transient,
-                               provider=self.provider) from exc
-        except (ReadTimeout, ChunkedEncodingError) as exc:
-            raise ChannelError(f"Twilio did not answer in time: {type(exc).__name__}: {exc}", transient=True,
-                               provider=self.provider, ambiguous=True) from exc
-        except RequestException as exc:
-            raise ChannelError(f"Twilio unreachable: {type(exc).__name__}: {exc}", transient=True,
-                               provider=self.provider) from exc
-        except TwilioException as exc:
-            raise ChannelError(f"Twilio: {exc}", transient=True, provider=self.provider) from exc
-        if getattr(created, "error_code", None):
-            raise ChannelError(f"Twilio error {created.error_code}: {created.error_message}", transient=False,
-                               provider=self.provider)
-        return created.sid
+        return twilio_message_create(self._sms.client(), kwargs, provider=self.provider,
+                                     permanent_codes=self.PERMANENT_CODES, label="Twilio WhatsApp")
