@@ -11,7 +11,7 @@ from notifications.selectors import notifications_for_order
 from orders.conversation import order_thread
 from orders.models import Order, OrderStatus
 from orders.selectors import DEFAULT_SORT, STORE_SORTS, STORE_TABS, store_order_counts, store_order_get, store_orders
-from orders.selectors import LATE_TAB, store_late_count
+from orders.selectors import LATE_TAB
 
 from ..access import seller_required
 from ..forms import BackorderForm, CancelForm, HoldForm, OrderMessageForm, ShipForm
@@ -52,8 +52,7 @@ def order_list(request):
     if sort not in STORE_SORTS:
         sort = DEFAULT_SORT
 
-    counts = store_order_counts(store=store, search=search)
-    counts[LATE_TAB] = store_late_count(store=store, search=search)
+    counts = store_order_counts(store=store, search=search)  # every tab's count and the Late one, one query
     paginator = KnownCountPaginator(store_orders(store=store, status=status, search=search, sort=sort), PAGE_SIZE,
                                     count=counts.get(status, 0))
     page = paginator.get_page(request.GET.get("page"))
