@@ -198,3 +198,16 @@ def test_tab_counts_stay_right_when_the_ledger_is_folded(seller_client, seller, 
         with connection.cursor() as cursor:
             cursor.execute("SELECT COUNT(*) FROM orders_status_count WHERE store_id = %s", [seller.store.pk])
             assert cursor.fetchone()[0] <= 4, "folded into one row per status, plus the last change"
+
+
+def test_rows_show_status_and_payment_labels(seller_client, seller):
+    from orders.models import Payment
+
+    order = make_orders(seller.store, 1)[0]
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.ON_HOLD)
+    Payment.objects.filter(order=order).update(status=Payment.Status.PARTIALLY_REFUNDED)
+
+    body = seller_client.get(URL).content.decode()
+
+    assert '<span class="badge on_hold">On hold</span>' in body
+    assert f'<span class="badge partially_refunded">{Payment.Status.PARTIALLY_REFUNDED.label}</span>' in body
