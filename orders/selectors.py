@@ -127,18 +127,69 @@ def store_orders(*, store, status: str = "", search: str = "", sort: str = DEFAU
     )
 
 
+# The ledger of per-store status counts kept by triggers (migration orders 0014; PostgreSQL only).
+STATUS_COUNT_TABLE = "orders_status_count"
+# Fold a store's ledger rows into one per status once a read sees more than this many.
+STATUS_COUNT_FOLD_AFTER = 200
+
+
 def store_order_counts(*, store, search: str = "") -> dict[str, int]:
-    """{status: count} for the tabs (one GROUP BY query), with "" holding the total."""
-    qs = _search(Order.objects.filter(store=store), search)
-    # COUNT(*), not COUNT(id): an index-only scan of (store, status, …), twice as fast at 100,000 orders.
-    counts = {row["status"]: row["n"] for row in qs.order_by().values("status").annotate(n=Count("*"))}
+    """{status: count} for the tabs, with "" holding the total and LATE_TAB the late ones: one query.
+
+    Without a search, on PostgreSQL, the status counts come from ``orders_status_count``, a ledger of
+    (store, status, ±n) rows that statement triggers on ``orders_order`` append in the same
+    transaction as every INSERT / UPDATE / DELETE / TRUNCATE of orders (the services, admin,
+    ``.update()``, bulk loads and raw SQL alike), so a count is exactly as committed as the orders it
+    counts, and the read sums a few dozen rows instead of scanning the store's 100,000 orders.
+
+    Why a ledger and not one counter row per (store, status) updated with ``n = n + 1``: that row
+    would be locked from the change until its commit, so every checkout and status change of a
+    store would queue behind the others on its "pending"/"processing" row (and two transactions
+    touching two statuses in opposite orders could deadlock). Appending never waits for anybody.
+    And not a cached count: it would need every path that changes a status to invalidate it, and
+    a stamp read before a concurrent commit would cache a stale count.
+    The ledger is kept short here: when a read sees more than STATUS_COUNT_FOLD_AFTER rows, it
+    replaces the store's rows by their sums in one ``DELETE … RETURNING`` → ``INSERT`` statement.
+    That is safe beside concurrent writers (rows they have not committed are not in the DELETE's
+    snapshot, so stay) and beside a concurrent fold (rows another fold deleted are skipped after
+    it commits, so nothing is counted twice). So a read costs O(changes since the last fold), not
+    O(orders).
+
+    The Late count depends on the clock, so no trigger can keep it; it is an index-only scan of the
+    partial ``order_store_late`` index (open orders with a deadline: the store's work in progress,
+    not its history), in the same query (UNION ALL) as the ledger's sum.
+
+    With a search (the matching orders only: the trigram indexes' bitmap, a few thousand rows at
+    most) and on SQLite, it is one GROUP BY over the matching orders with the late ones counted by
+    a FILTER in the same pass.
+    """
+    now = timezone.now()
+    if search or connection.vendor != "postgresql":
+        qs = _search(Order.objects.filter(store=store), search)
+        late = Q(status__in=LATE_STATUSES, ship_by__isnull=False, ship_by__lte=now)
+        rows = list(qs.order_by().values("status").annotate(n=Count("*"), late=Count("id", filter=late)))
+        counts = {row["status"]: row["n"] for row in rows}
+        counts[""] = sum(counts.values())
+        counts[LATE_TAB] = sum(row["late"] for row in rows)
+        return counts
+    late_statuses = ", ".join(f"'{value}'" for value in LATE_STATUSES)  # constants: the partial index's own
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT status, SUM(n), COUNT(*) FROM {STATUS_COUNT_TABLE} WHERE store_id = %s GROUP BY status "
+            f"UNION ALL SELECT NULL, COUNT(*), 0 FROM {Order._meta.db_table} WHERE store_id = %s "
+            f"AND status IN ({late_statuses}) AND ship_by IS NOT NULL AND ship_by <= %s",
+            [store.pk, store.pk, now])
+        rows = cursor.fetchall()
+        if sum(ledger_rows for _, _, ledger_rows in rows) > STATUS_COUNT_FOLD_AFTER:
+            cursor.execute(
+                f"WITH gone AS (DELETE FROM {STATUS_COUNT_TABLE} WHERE store_id = %s RETURNING status, n) "
+                f"INSERT INTO {STATUS_COUNT_TABLE} (store_id, status, n) "
+                "SELECT %s, status, SUM(n) FROM gone GROUP BY status HAVING SUM(n) <> 0",
+                [store.pk, store.pk])
+    counts = {status: int(n) for status, n, _ in rows if status is not None and n}
     counts[""] = sum(counts.values())
+    counts[LATE_TAB] = next(int(n) for status, n, _ in rows if status is None)
     return counts
-
-
-def store_late_count(*, store, search: str = "") -> int:
-    """How many of the store's orders are late (the Late tab's count; one indexed query)."""
-    return _late(_search(Order.objects.filter(store=store), search), timezone.now()).count()
 
 
 def _with_details(qs: QuerySet) -> QuerySet:

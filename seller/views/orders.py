@@ -9,9 +9,9 @@ from django.views.decorators.http import require_GET
 from accounts.dashboard.status import notification_rows, timeline_entries
 from notifications.selectors import notifications_for_order
 from orders.conversation import order_thread
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, Payment
 from orders.selectors import DEFAULT_SORT, STORE_SORTS, STORE_TABS, store_order_counts, store_order_get, store_orders
-from orders.selectors import LATE_TAB, store_late_count
+from orders.selectors import LATE_TAB
 
 from ..access import seller_required
 from ..forms import BackorderForm, CancelForm, HoldForm, OrderMessageForm, ShipForm
@@ -40,6 +40,21 @@ class KnownCountPaginator(Paginator):
         return self._known_count
 
 
+def _with_labels(orders: list[Order]) -> list[Order]:
+    """The rows' status and payment labels from one lookup table each, built once per page.
+
+    ``get_status_display`` rebuilds (and hashes, translating every lazy label) the whole choices
+    dict on each call, as the ``payment_label`` filter does: for 25 rows that was ~3 ms of the
+    page's ~14 ms in-process (bench/README.md, "after the tab-count change").
+    """
+    statuses = {value: str(label) for value, label in OrderStatus.choices}
+    payments = {value: str(label) for value, label in Payment.Status.choices}
+    for order in orders:
+        order.status_label = statuses.get(order.status, order.status)
+        order.payment_label = payments.get(order.payment_status, order.payment_status)
+    return orders
+
+
 @require_GET
 @seller_required
 def order_list(request):
@@ -52,11 +67,11 @@ def order_list(request):
     if sort not in STORE_SORTS:
         sort = DEFAULT_SORT
 
-    counts = store_order_counts(store=store, search=search)
-    counts[LATE_TAB] = store_late_count(store=store, search=search)
+    counts = store_order_counts(store=store, search=search)  # every tab's count and the Late one, one query
     paginator = KnownCountPaginator(store_orders(store=store, status=status, search=search, sort=sort), PAGE_SIZE,
                                     count=counts.get(status, 0))
     page = paginator.get_page(request.GET.get("page"))
+    orders = _with_labels(list(page.object_list))
     tabs = [{"value": value, "label": label, "count": counts.get(value, 0), "active": value == status}
             for value, label in STORE_TABS]
     # Late: past the shipping deadline (orders.sla), after "All".
@@ -64,7 +79,7 @@ def order_list(request):
                     "late": True})
     return render(request, "seller/order_list.html", {
         "page": page,
-        "orders": page.object_list,
+        "orders": orders,
         "tabs": tabs,
         "status": status,
         "search": search,
