@@ -30,7 +30,11 @@ def beat_process(celery_worker_process, tmp_path):
     finally:
         if proc.poll() is None:
             proc.terminate()
-            proc.wait(timeout=20)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
         log.close()
 
 
@@ -52,7 +56,11 @@ def test_real_worker_and_beat_make_readyz_ready_and_a_stopped_beat_shows(beat_pr
     assert any(name.startswith("worker:") for name in Heartbeat.objects.values_list("name", flat=True))
 
     proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:  # a beat stuck in a broker call on a loaded machine: stopped is stopped
+        proc.kill()
+        proc.wait(timeout=10)
     settings.OPS_HEARTBEAT_MAX_AGE = 3
     time.sleep(4)
     stale = client.get("/readyz")
