@@ -210,9 +210,56 @@ def produce_child(spec: str):
     print("ready", flush=True)
     sys.stdin.readline()
     ship(order_ids, tag)
+    print("done", flush=True)
+    sys.stdin.readline()  # stay alive (and connected) until the parent has read every process's CPU time
 
 
-def run_pipeline(orders, tag, producers: int):
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(worker_pid: int) -> dict:
+    """CPU seconds (user + system) of every process on the machine, grouped: this script, the
+    producers, the worker's main process and its prefork children, PostgreSQL, Redis, the rest.
+    Read from /proc, so a process must still be alive when it is read (the producers wait)."""
+    groups: dict[str, float] = {}
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        pid, ppid = int(entry), int(fields[1])
+        seconds = (int(fields[11]) + int(fields[12])) / TICK
+        if pid == me:
+            group = "bench script (polling)"
+        elif "--produce" in cmdline:
+            group = "producers (order service + outbox rows)"
+        elif pid == worker_pid:
+            group = "celery worker: main process"
+        elif ppid == worker_pid:
+            group = "celery worker: prefork children (delivery)"
+        elif comm.startswith("postgres") or cmdline.startswith("postgres"):
+            group = "PostgreSQL (all backends)"
+        elif comm.startswith("redis"):
+            group = "Redis"
+        else:
+            group = "other processes"
+        groups[group] = groups.get(group, 0.0) + seconds
+    return groups
+
+
+def cpu_delta(before: dict, after: dict) -> dict:
+    return {g: after.get(g, 0.0) - before.get(g, 0.0) for g in set(before) | set(after)}
+
+
+def run_pipeline(orders, tag, producers: int, worker_pid: int = 0):
     """Make one order change per order (ship it: its outbox rows are queued on commit) from
     ``producers`` processes while the worker delivers; time until every notification is sent."""
     from notifications.models import Notification
@@ -227,18 +274,25 @@ def run_pipeline(orders, tag, producers: int):
     for child in children:
         if child.stdout.readline().strip() != "ready":
             sys.exit("a producer failed to start")
+    cpu_before = cpu_snapshot(worker_pid)
     start = time.perf_counter()
     for child in children:
         child.stdin.write("go\n")
         child.stdin.flush()
     for child in children:
-        if child.wait() != 0:
+        if child.stdout.readline().strip() != "done":
             sys.exit("a producer failed")
     produced = time.perf_counter()
     end = wait(broker_idle(app.conf.task_default_queue), interval=0.02)
+    cpu = cpu_delta(cpu_before, cpu_snapshot(worker_pid))
+    for child in children:
+        child.stdin.write("exit\n")
+        child.stdin.flush()
+        if child.wait() != 0:
+            sys.exit("a producer failed")
     wait(notifications_sent(orders))  # and every row is final (outside the timed window)
     n = Notification.objects.filter(order__in=orders).count()
-    return n / (end - start), end - start, produced - start, n
+    return n / (end - start), end - start, produced - start, n, cpu
 
 
 def run_pipeline_drain(app, orders, tag, hold, worker_name):
@@ -377,7 +431,7 @@ def main():
     load_before = os.getloadavg()
     try:
         run_pings(app, queue, 200)  # warm-up: connections, compiled templates
-        run_pipeline(warm, f"W{tag}", 1)
+        run_pipeline(warm, f"W{tag}", 1, proc.pid)
         spy = None
         if args.py_spy:
             spy = subprocess.Popen(["py-spy", "record", "--subprocesses", "--pid", str(proc.pid), "--format", "raw",
@@ -393,8 +447,10 @@ def main():
         if spy is not None:
             spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
             spy.wait(timeout=60)
+        cpu_before = cpu_snapshot(proc.pid)
         ping_rate, ping_s = run_pings(app, queue, args.pings)
-        e2e_rate, e2e_s, produce_s, e2e_n = run_pipeline(e2e, f"E{tag}", args.producers)
+        ping_cpu = cpu_delta(cpu_before, cpu_snapshot(proc.pid))
+        e2e_rate, e2e_s, produce_s, e2e_n, e2e_cpu = run_pipeline(e2e, f"E{tag}", args.producers, proc.pid)
     finally:
         proc.terminate()
         try:
@@ -431,6 +487,17 @@ def main():
           f"{e2e_s:.2f} | {e2e_rate:.0f} | {e2e_rate / ping_rate:.2f} |")
     print(f"| ...the producers' part (order service + outbox rows, {args.producers} processes) | {n} changes | "
           f"{produce_s:.2f} | {n / produce_s:.0f} changes/s | |")
+    print(f"\nCPU time by process during the two end-to-end runs (from /proc; {os.cpu_count()} CPUs, so the "
+          f"machine has {os.cpu_count()} CPU-seconds per wall second):\n")
+    print(f"| process group | no-op: ms per task | pipeline: ms per order change (3 notifications) |")
+    print("|---|---:|---:|")
+    for group in sorted(set(ping_cpu) | set(e2e_cpu), key=lambda g: -e2e_cpu.get(g, 0.0)):
+        print(f"| {group} | {1000 * ping_cpu.get(group, 0.0) / args.pings:.2f} | "
+              f"{1000 * e2e_cpu.get(group, 0.0) / n:.2f} |")
+    print(f"| **all** | **{1000 * sum(ping_cpu.values()) / args.pings:.2f}** | "
+          f"**{1000 * sum(e2e_cpu.values()) / n:.2f}** |")
+    print(f"| wall time x CPUs | {1000 * ping_s * os.cpu_count() / args.pings:.2f} | "
+          f"{1000 * e2e_s * os.cpu_count() / n:.2f} |")
     print("\nqueries per delivery (in-process count): " + "; ".join(f"{ch}: {q:.1f}" for ch, q in
                                                                      sorted(per_channel.items())))
     if args.profile:
