@@ -31,13 +31,26 @@ def main():
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of one change")
+    parser.add_argument("--publish", action="store_true",
+                        help="hand the rows to the broker named by REDIS_URL (a queue nobody consumes, deleted "
+                             "after) as the web processes do, instead of leaving them queued")
+    parser.add_argument("--bare", action="store_true",
+                        help="the order change alone: every receiver of the order signals disconnected (no "
+                             "outbox rows, no webhooks); with --publish, one no-op task per change on commit")
+    parser.add_argument("--no-capture", action="store_true",
+                        help="do not record the SQL (Django's debug cursor costs ~0.5 ms CPU per change)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database of its own (it is flushed)")
     os.environ["DJANGO_SETTINGS_MODULE"] = "notify_site.settings.test"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if args.publish:
+        if not os.environ.get("REDIS_URL"):
+            sys.exit("--publish needs REDIS_URL, e.g. redis://127.0.0.1:6379/14")
+        os.environ["CELERY_BROKER_URL"] = os.environ["REDIS_URL"]
     import django
+    import django.dispatch
 
     django.setup()
     from unittest import mock
@@ -56,14 +69,48 @@ def main():
     orders = seed(args.orders + 20, tag)
     warm, measured = orders[:20], orders[20:]
     times, cpu, counts, kinds = [], [], [], Counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+
+    def backend_cpu() -> float:
+        """CPU seconds of this connection's PostgreSQL backend (same machine), from /proc."""
+        with open(f"/proc/{backend}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     sample_sql = []
     profiler = cProfile.Profile() if args.profile else None
-    with mock.patch("notifications.outbox.dispatch"):
+    import contextlib
+
+    queue = f"bench-producer-{tag}"
+    if args.publish:
+        from notify_site.celery import app
+
+        app.conf.task_default_queue, app.conf.task_always_eager = queue, False
+    if args.bare:
+        from django.db import transaction
+
+        from orders import signals as order_signals
+
+        for signal in vars(order_signals).values():
+            if isinstance(signal, django.dispatch.Signal):
+                signal.receivers.clear()
+                signal.sender_receivers_cache.clear()
+        if args.publish:
+            from notify_site.celery import ping
+
+            def one_noop_task(**kwargs):
+                transaction.on_commit(lambda: ping.apply_async(args=[0], queue=queue, ignore_result=True))
+            order_signals.order_status_changed.connect(one_noop_task, weak=False)
+    capture = (lambda: contextlib.nullcontext([])) if args.no_capture else (lambda: CaptureQueriesContext(connection))
+    with (contextlib.nullcontext() if args.publish else mock.patch("notifications.outbox.dispatch")):
         for i, order in enumerate(warm):
             shipment_create(order=order, carrier="royalmail", carrier_name="Royal Mail",
                             tracking_number=f"W{tag}{i:06d}", eta=date.today() + timedelta(days=3))
+        pg_before = backend_cpu()
         for i, order in enumerate(measured):
-            with CaptureQueriesContext(connection) as ctx:
+            with capture() as ctx:
                 if profiler:
                     profiler.enable()
                 start, start_cpu = time.perf_counter(), time.process_time()
@@ -74,7 +121,7 @@ def main():
                 if profiler:
                     profiler.disable()
             counts.append(len(ctx))
-            for q in ctx.captured_queries:
+            for q in getattr(ctx, "captured_queries", []):
                 sql = q["sql"]
                 verb = sql.split(None, 1)[0].upper()
                 table = ""
@@ -84,7 +131,12 @@ def main():
                         break
                 kinds[f"{verb} {table}"] += 1
             if i == 0:
-                sample_sql = [q["sql"] for q in ctx.captured_queries]
+                sample_sql = [q["sql"] for q in getattr(ctx, "captured_queries", [])]
+    pg_ms = (backend_cpu() - pg_before) * 1000 / len(measured)
+    if args.publish:
+        import redis
+
+        redis.Redis.from_url(os.environ["REDIS_URL"]).delete(queue)
     n_rows = Notification.objects.filter(order__in=measured).count()
     with connection.cursor() as cursor:
         cursor.execute("SELECT avg(pg_column_size(context)), avg(length(context::text)) FROM notifications_notification"
@@ -94,7 +146,7 @@ def main():
     print(f"{n} order changes (ship), {n_rows} outbox rows ({n_rows / n:.1f} per change); load average "
           f"{os.getloadavg()[0]:.1f}")
     print(f"per change: median {statistics.median(times):.1f} ms, mean {statistics.mean(times):.1f} ms, "
-          f"this process's CPU {statistics.mean(cpu):.1f} ms, queries {statistics.mean(counts):.1f}")
+          f"this process's CPU {statistics.mean(cpu):.1f} ms, its PostgreSQL backend's CPU {pg_ms:.1f} ms, queries {statistics.mean(counts):.1f}")
     print(f"context per row: {float(text_len or 0):.0f} chars of JSON ({float(stored or 0):.0f} bytes stored)")
     print("queries per change by kind:")
     for key, count in kinds.most_common():

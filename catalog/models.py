@@ -37,6 +37,10 @@ class Store(models.Model):
     sla_escalate_after_hours = models.PositiveSmallIntegerField(
         default=8, validators=[MinValueValidator(1), MaxValueValidator(720)],
         help_text="Platform staff are told when a late order is still not shipped this many business hours later.")
+    # The event types the store's enabled webhook endpoints want ("*": one wants every type), kept
+    # by webhooks.services in the transaction of every endpoint change. An order change reads it
+    # with the store it locks, so a store with no endpoint for an event costs no endpoint query.
+    webhook_events = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

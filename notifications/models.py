@@ -45,8 +45,9 @@ class Notification(models.Model):
     event = models.CharField(max_length=64, choices=EVENT_CHOICES)
     event_key = models.CharField(max_length=200, help_text="Identity of the change that caused it.")
     audience = models.CharField(max_length=16, choices=Audience.choices)
+    # Indexed by notification_recipient_created (recipient first), as ``store`` by notification_store_created.
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="notifications", help_text="Empty for guests.")
+                                  related_name="notifications", help_text="Empty for guests.", db_index=False)
     recipient_address = models.CharField(max_length=254, help_text="Email, E.164 number, or user id (in-app).")
     channel = models.CharField(max_length=16, choices=Channel.choices)
     category = models.CharField(max_length=32, choices=Category.choices)
@@ -57,7 +58,7 @@ class Notification(models.Model):
     order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.CASCADE,
                               related_name="notifications")
     store = models.ForeignKey("catalog.Store", null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="notifications")
+                              related_name="notifications", db_index=False)
     # What the event is about, for every kind (order events also keep ``order`` above).
     subject_type = models.CharField(max_length=16, choices=SubjectKind.choices, default=SubjectKind.ORDER)
     subject_id = models.PositiveBigIntegerField(null=True, blank=True)
@@ -80,17 +81,17 @@ class Notification(models.Model):
                                       help_text="Held until then (SMS quiet hours in the recipient's time zone).")
     retry_at = models.DateTimeField(null=True, blank=True, help_text="Next retry after a transient error.")
     claimed_at = models.DateTimeField(null=True, blank=True)
-    digest = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="digested_rows",
+    digest = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="digested_rows", db_index=False,
                                help_text="The digest message that carried this held alert.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # SPEC section 8: a message that could not be delivered may fall back once to another channel
     # (``fallback_of``: the failed row; at most one fallback each), and the customer may fix the
     # address and resend it (``corrected_from``: the failed row the new one replaces).
     fallback_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="fallbacks", help_text="The undelivered message this one replaces "
+                                    related_name="fallbacks", db_index=False, help_text="The undelivered message this one replaces "
                                     "on another channel.")
     corrected_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                       related_name="corrections", help_text="The undelivered message the customer "
+                                       related_name="corrections", db_index=False, help_text="The undelivered message the customer "
                                        "resent to a corrected address.")
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -104,9 +105,17 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["fallback_of"], condition=models.Q(fallback_of__isnull=False),
                                     name="notification_one_fallback"),
         ]
-        # Every delivery updates its row twice (claim, result), so each index here costs writes:
-        # the sweeper's and the SMS cap's are partial, covering only the rows they look for.
+        # Every delivery updates its row twice (claim, result), and neither update can be HOT (status
+        # is indexed), so every index here takes a new entry three times per message: the sweeper's
+        # and the SMS cap's are partial, covering only the rows they look for; the self links
+        # (digest, fallback, correction) are partial on "set", which almost no row is (the unique
+        # notification_one_fallback serves fallback_of); recipient and store have no index of their
+        # own beside the (…, -created_at) ones that start with them.
         indexes = [
+            models.Index(fields=["digest"], name="notification_digest",
+                         condition=models.Q(digest__isnull=False)),
+            models.Index(fields=["corrected_from"], name="notification_corrected_from",
+                         condition=models.Q(corrected_from__isnull=False)),
             models.Index(fields=["status", "updated_at"], name="notification_status_updated",
                          condition=models.Q(status__in=["queued", "sending"])),
             models.Index(fields=["recipient", "-created_at"], name="notification_recipient_created"),
@@ -145,7 +154,8 @@ class DeliveryAttempt(models.Model):
     number = models.PositiveIntegerField(default=1, help_text="1 for the first try of this delivery run.")
     status = models.CharField(max_length=16, choices=Status.choices)
     provider = models.CharField(max_length=64)
-    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    # Provider callbacks look attempts up by it (equality only: no LIKE index beside it).
+    provider_message_id = models.CharField(max_length=200, blank=True)
     latency_ms = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     transient = models.BooleanField(default=False, help_text="The error was temporary and a retry was scheduled.")
@@ -157,6 +167,7 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["provider_message_id"], name="attempt_provider_message")]
 
     def __str__(self):
         return f"#{self.notification_id} try {self.number}: {self.status}"
@@ -165,7 +176,8 @@ class DeliveryAttempt(models.Model):
 class InboxMessage(models.Model):
     """An in-app message in a user's inbox (the bell in both dashboards). Unread while read_at is empty."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox_messages")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox_messages",
+                             db_index=False)  # inbox_user_read starts with it
     notification = models.OneToOneField(Notification, null=True, blank=True, on_delete=models.SET_NULL,
                                         related_name="inbox_message")
     title = models.CharField(max_length=300)

@@ -52,15 +52,17 @@ class Order(models.Model):
         EXPRESS = "express", _("Express (1–2 working days)")
 
     number = models.CharField(max_length=16, unique=True, default=new_order_number, editable=False)
+    # customer and store are indexed by the composite indexes in Meta that start with them: an
+    # order's status change is not a HOT update, so each index takes a new entry on every change.
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="orders")
+                                 related_name="orders", db_index=False)
     email = models.EmailField(help_text="Where the customer's messages go (guests too).")
     phone = models.CharField(max_length=20, blank=True, help_text="E.164")
     sms_opt_in = models.BooleanField(default=False)
     # Chosen at checkout (preselected from the browser): every message about this order, a guest's too.
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     whatsapp_opt_in = models.BooleanField(default=False)
-    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="orders")
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="orders", db_index=False)
     checkout_id = models.UUIDField(db_index=True, help_text="Orders placed in one checkout share this.")
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
 
@@ -311,7 +313,8 @@ class OrderEvent(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              db_index=False)  # most rows have none: the partial index in Meta
     actor_label = models.CharField(max_length=120, blank=True, help_text="customer, seller name, system, carrier…")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     from_status = models.CharField(max_length=20, blank=True)
@@ -321,6 +324,7 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["actor"], name="orderevent_actor", condition=models.Q(actor__isnull=False))]
 
     def __str__(self):
         return f"{self.order.number} {self.kind} {self.from_status}→{self.to_status}"

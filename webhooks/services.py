@@ -80,11 +80,46 @@ def _row(endpoint, *, event_type, event_key, body, order=None) -> Notification:
     return row
 
 
-def webhook_enqueue(*, store_id, event_type: str, event_key: str, data: dict, order=None) -> list[int]:
-    """One outbox row per enabled endpoint of the store that wants ``event_type``; delivered after commit."""
+ALL_EVENTS = "*"
+
+
+def store_webhook_events_refresh(store_id) -> list[str]:
+    """Write ``Store.webhook_events`` from the store's enabled endpoints (in the caller's
+    transaction: an endpoint change and the store's list commit together)."""
+    from catalog.models import Store
+
+    wanted: set[str] = set()
+    for events in WebhookEndpoint.objects.filter(store_id=store_id, enabled=True).values_list("events", flat=True):
+        wanted |= set(events) if events else {ALL_EVENTS}
+    value = [ALL_EVENTS] if ALL_EVENTS in wanted else sorted(wanted)
+    Store.objects.filter(pk=store_id).update(webhook_events=value)
+    return value
+
+
+def _store_may_want(order, event_type: str) -> bool:
+    """False when the order's store, as read in this transaction, has no enabled endpoint for
+    ``event_type``. Only trusted for an order locked by the change itself (orders.services
+    ``_lock_for_notifying`` loads the store with it); otherwise the endpoints are read."""
+    if order is None or not getattr(order, "_locked_for_notifying", False):
+        return True
+    store = order._state.fields_cache.get("store")
+    if store is None:
+        return True
+    events = store.webhook_events or []
+    return ALL_EVENTS in events or event_type in events
+
+
+def webhook_enqueue(*, store_id, event_type: str, event_key: str, data, order=None) -> list[int]:
+    """One outbox row per enabled endpoint of the store that wants ``event_type``; delivered after
+    commit. ``data``: the payload's data, or a callable that builds it (only called if some
+    endpoint wants the event)."""
+    if not _store_may_want(order, event_type):
+        return []
     endpoints = [e for e in WebhookEndpoint.objects.filter(store_id=store_id, enabled=True) if e.wants(event_type)]
     if not endpoints:
         return []
+    if callable(data):
+        data = data()
     body = json.dumps(envelope(event_type, data), separators=(",", ":"), sort_keys=True)
     ids = [_row(e, event_type=event_type, event_key=event_key, body=body, order=order).pk for e in endpoints]
     queue_on_commit(ids)
@@ -130,7 +165,9 @@ def endpoint_record_result(*, endpoint_id: int, ok: bool, now=None) -> bool:
         disabled = qs.filter(enabled=True, failing_since__lte=cutoff).update(
             enabled=False, disabled_reason=reason, disabled_at=now, updated_at=now)
         if disabled:
-            _alert_sellers(WebhookEndpoint.objects.get(pk=endpoint_id), now)
+            endpoint = WebhookEndpoint.objects.get(pk=endpoint_id)
+            store_webhook_events_refresh(endpoint.store_id)
+            _alert_sellers(endpoint, now)
     return bool(disabled)
 
 

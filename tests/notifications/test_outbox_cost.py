@@ -21,11 +21,11 @@ pytestmark = pytest.mark.django_db
 
 # shipment_create with its outbox rows, inside the test's transaction (so its own atomic blocks are
 # savepoints): lock with the store, switches, customer and quiet hours (1); shipment (1); timeline
-# rows (2); the order's ETA and status in one UPDATE (1); webhook endpoints (2, one per signal);
-# lines, payment (2); the platform event setting, platform settings and store note (1); the SMS
+# rows (2); the order's ETA and status in one UPDATE (1); no webhook endpoint query (the store,
+# read with the lock, has none: Store.webhook_events); lines, payment (2); the platform event setting, platform settings and store note (1); the SMS
 # numbers' count for the daily cap (1); whether the customer has a browser subscribed to push (1,
 # for a customer with an account); the rows (1); savepoint and release (2).
-SHIP_QUERIES = 15
+SHIP_QUERIES = 13
 
 
 def _ship(order, n: int):
@@ -57,6 +57,19 @@ def test_shipping_costs_the_same_queries_for_one_row_as_for_three(product):
     # The order is read once (the lock) and the outbox rows are one INSERT.
     assert sum('FROM "orders_order"' in q["sql"] for q in three.captured_queries) == 1
     assert sum(q["sql"].startswith('INSERT INTO "notifications_notification"') for q in three.captured_queries) == 1
+
+
+def test_a_store_with_a_webhook_endpoint_reads_its_endpoints_and_gets_its_rows(product):
+    from webhooks.services import endpoint_create
+
+    order = OrderFactory(customer=None, phone="", store=product.store, lines=[(product, 1)], status="processing")
+    endpoint_create(store=product.store, url="https://hooks.example.com/in", events=["shipment.created"])
+    ctx = _ship(order, 3)
+
+    # One endpoint query, for the one event type it wants; order.status_changed costs none.
+    assert sum('FROM "webhooks_webhookendpoint"' in q["sql"] for q in ctx.captured_queries) == 1
+    assert list(Notification.objects.filter(order=order, channel="webhook").values_list("event", flat=True)) == [
+        "shipment.created"]
 
 
 def test_an_order_event_to_five_sellers_costs_what_it_costs_to_one(store, product):

@@ -3,11 +3,13 @@ import datetime
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from unittest import mock
 
 import pytest
 import requests
 import responses
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -15,8 +17,8 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from notifications.channels.webhook import RETRY_SCHEDULE_SECONDS
 from notifications.delivery import outbox_sweep
 from notifications.models import InboxMessage, Notification
-from orders.services import order_transition
-from tests.factories import StoreFactory
+from orders.services import order_transition, shipment_create
+from tests.factories import OrderFactory, StoreFactory
 from webhooks.models import WebhookAttempt, WebhookEndpoint
 from webhooks.services import (
     WebhookError,
@@ -312,3 +314,46 @@ def test_a_checkout_tells_an_all_events_endpoint_about_the_order_payment_and_sta
     # The customer's and seller's messages are unaffected by the webhook rows.
     assert Notification.objects.filter(order=order, event="order.placed", channel="email").count() == 2
     assert Notification.objects.filter(order=order, channel="webhook", status="sent").count() == 3
+
+
+# --- Store.webhook_events: what an order change reads instead of the endpoints -------------------
+
+def test_store_webhook_events_follow_every_endpoint_change(store):
+    from catalog.models import Store
+    from webhooks.models import WebhookEndpoint
+    from webhooks.services import endpoint_create, endpoint_record_result, endpoint_update
+
+    def wanted():
+        return Store.objects.get(pk=store.pk).webhook_events
+
+    assert wanted() == []
+    first = endpoint_create(store=store, url="https://hooks.example.com/a", events=["order.status_changed"])
+    assert wanted() == ["order.status_changed"]
+    second = endpoint_create(store=store, url="https://hooks.example.com/b", events=["shipment.created"])
+    assert wanted() == ["order.status_changed", "shipment.created"]
+    endpoint_update(endpoint=second, url=second.url, events=[], enabled=True)  # empty: every event type
+    assert wanted() == ["*"]
+    endpoint_update(endpoint=second, url=second.url, events=["shipment.created"], enabled=False)
+    assert wanted() == ["order.status_changed"]
+    # Failing past the limit disables it (a queryset update): the list follows.
+    WebhookEndpoint.objects.filter(pk=first.pk).update(
+        failing_since=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=settings.WEBHOOKS_DISABLE_AFTER_HOURS + 1))
+    assert endpoint_record_result(endpoint_id=first.pk, ok=False) is True
+    assert wanted() == []
+    endpoint_update(endpoint=second, url=second.url, events=["shipment.created"], enabled=True)
+    assert wanted() == ["shipment.created"]
+    second.delete()
+    assert wanted() == []
+
+
+def test_an_endpoint_added_after_the_order_was_loaded_still_gets_the_change(store, product):
+    """The order a view loaded earlier carries an old copy of its store: the change reads what is
+    true when it locks the order, so the new endpoint gets the event."""
+    from webhooks.services import endpoint_create
+
+    order = OrderFactory(store=store, lines=[(product, 1)], status="processing")
+    order.store  # noqa: B018  (the store is cached on the instance, with no endpoint yet)
+    endpoint_create(store=store, url="https://hooks.example.com/late", events=["order.status_changed"])
+    with mock.patch("notifications.outbox.dispatch"):
+        shipment_create(order=order, carrier="royalmail", tracking_number="RM000000001GB")
+    assert Notification.objects.filter(order=order, channel="webhook", event="order.status_changed").count() == 1
