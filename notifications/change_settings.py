@@ -5,9 +5,15 @@ channels), the platform settings (quiet hours, SMS countries and daily cap) and 
 for the event. Each is a single-row lookup; here they are joined to the order's store (a row that
 always exists) in one fixed statement, so the change pays one round trip instead of three and no
 ORM query building. Nothing is cached: every change reads the current settings.
+
+On PostgreSQL the same statement also brings what the order's messages read besides the order
+(given ``order_id``): its lines and latest payment as JSON, and whether the customer has a browser
+subscribed to push; elsewhere (SQLite) those stay ``None`` and ``context.load_subject`` reads them
+with the ORM.
 """
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import JSONField
@@ -26,6 +32,10 @@ class ChangeSettings:
     event_setting: PlatformEventSetting | None  # None: the catalogue defaults (events.py)
     platform: PlatformSettings  # the saved row, or an unsaved one with the defaults
     store_message: StoreMessageSetting | None
+    lines: list | None = None  # OrderLine instances, by id; None: not read here
+    payment: object = field(default=None)  # the latest Payment, or None (no payment, or not read)
+    payment_read: bool = False
+    customer_push: bool | None = None  # None: not read here
 
 
 def _sql() -> str:
@@ -46,7 +56,35 @@ def _sql() -> str:
             f'WHERE s."id" = %s')
 
 
-_SQL: list[str] = []
+def _order_sql() -> str:
+    """The PostgreSQL-only columns appended for an order: lines, latest payment, push."""
+    from orders.models import OrderLine, Payment
+
+    from .models import PushSubscription
+
+    def cols(model):
+        return ", ".join(f'"{f.column}"' for f in model._meta.concrete_fields)
+
+    return (f', (SELECT json_agg(l ORDER BY l."id")::text FROM (SELECT {cols(OrderLine)} FROM '
+            f'"{OrderLine._meta.db_table}" WHERE "order_id" = %s) l)'
+            f', (SELECT row_to_json(p)::text FROM (SELECT {cols(Payment)} FROM "{Payment._meta.db_table}" '
+            f'WHERE "order_id" = %s ORDER BY "created_at" DESC, "id" DESC LIMIT 1) p)'
+            f', EXISTS (SELECT 1 FROM "{PushSubscription._meta.db_table}" WHERE "user_id" = %s)')
+
+
+_SQL: dict[str, str] = {}
+
+
+def _instance(model, data: dict):
+    """A model instance from one row_to_json object (as if loaded by the ORM)."""
+    fields = model._meta.concrete_fields
+    values = []
+    for f in fields:
+        value = data.get(f.column)
+        if value is not None and not isinstance(f, JSONField):
+            value = f.to_python(value)
+        values.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
 
 
 def _value(field, value):
@@ -62,19 +100,34 @@ def _build(model, fields, values, **extra):
     return model(**{name: _value(meta.get_field(name), value) for name, value in zip(fields, values)}, **extra)
 
 
-def change_settings_load(event: str, store_id: int) -> ChangeSettings:
-    if not _SQL:
-        _SQL.append(_sql())
+def change_settings_load(event: str, store_id: int, *, order_id: int | None = None,
+                         customer_id: int | None = None) -> ChangeSettings:
+    with_order = order_id is not None and connection.vendor == "postgresql"
+    key = "order" if with_order else "plain"
+    if key not in _SQL:
+        base = _sql()
+        _SQL[key] = base.replace(" FROM ", _order_sql() + " FROM ", 1) if with_order else base
+    params = [order_id, order_id, customer_id, event, event, store_id] if with_order else [event, event, store_id]
     with connection.cursor() as cursor:
-        cursor.execute(_SQL[0], [event, event, store_id])
+        cursor.execute(_SQL[key], params)
         row = cursor.fetchone()
+    width = len(EVENT_FIELDS) + len(PLATFORM_FIELDS) + len(MESSAGE_FIELDS)
     if row is None:  # no such store: nothing saved can apply
-        row = (None,) * (len(EVENT_FIELDS) + len(PLATFORM_FIELDS) + len(MESSAGE_FIELDS))
+        row = (None,) * (width + (3 if with_order else 0))
     ev, rest = row[:len(EVENT_FIELDS)], row[len(EVENT_FIELDS):]
-    ps, sm = rest[:len(PLATFORM_FIELDS)], rest[len(PLATFORM_FIELDS):]
-    return ChangeSettings(
+    ps, sm = rest[:len(PLATFORM_FIELDS)], rest[len(PLATFORM_FIELDS):width - len(EVENT_FIELDS)]
+    out = ChangeSettings(
         event=event,
         event_setting=_build(PlatformEventSetting, EVENT_FIELDS, ev, event=event),
         platform=_build(PlatformSettings, PLATFORM_FIELDS, ps) or PlatformSettings(),
         store_message=_build(StoreMessageSetting, MESSAGE_FIELDS, sm, store_id=store_id, event=event),
     )
+    if with_order:
+        from orders.models import OrderLine, Payment
+
+        lines_json, payment_json, push = row[width:]
+        out.lines = [_instance(OrderLine, d) for d in json.loads(lines_json or "[]", parse_float=Decimal)]
+        out.payment = _instance(Payment, json.loads(payment_json, parse_float=Decimal)) if payment_json else None
+        out.payment_read = True
+        out.customer_push = bool(push) if customer_id is not None else False
+    return out

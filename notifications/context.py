@@ -468,15 +468,22 @@ def load_subject(order: Order, event_code: str, *, shipment=None, checkpoint=Non
     # _lock_for_notifying``): then the instance in hand is the current row, already complete.
     if not loaded_for_notifying(order):
         order = Order.objects.select_related(*ORDER_RELATED_FOR_MESSAGES).get(pk=order.pk)
-    lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("id"))
-    payment = Payment.objects.filter(order_id=order.pk).order_by("-created_at", "-id").first()
+    # The store's note for the event, with the platform's settings for it, in one query (the
+    # outbox uses them from ``Subject.settings``); on PostgreSQL the order's lines, its latest
+    # payment and the customer's push subscription come in the same statement.
+    read_with = change_settings_load(event_code, order.store_id, order_id=order.pk, customer_id=order.customer_id)
+    if read_with.lines is not None:
+        lines = read_with.lines
+    else:
+        lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("id"))
+    if read_with.payment_read:
+        payment = read_with.payment
+    else:
+        payment = Payment.objects.filter(order_id=order.pk).order_by("-created_at", "-id").first()
     try:
         store_options = order.store.notification_options
     except StoreNotificationOptions.DoesNotExist:
         store_options = StoreNotificationOptions(store_id=order.store_id)
-    # The store's note for the event, with the platform's settings for it, in one query (the
-    # outbox uses them from ``Subject.settings``).
-    read_with = change_settings_load(event_code, order.store_id)
     store_message = read_with.store_message
     return_lines = list(return_request.lines.order_by("id")) if return_request is not None else []
     return Subject(order=order, lines=lines, payment=payment, store_options=store_options,

@@ -76,7 +76,9 @@ def platform_channels(event: str, row=_READ) -> tuple[bool, dict[str, list[str]]
     return enabled, channels
 
 
-def customer_recipients(order, channels) -> list[Recipient]:
+def customer_recipients(order, channels, push: bool | None = None) -> list[Recipient]:
+    """``push``: whether the customer has a browser subscribed to push, if the caller read it
+    (None: read here, when the event goes by push)."""
     user = order.customer if order.customer_id else None
     out = []
     language = order.language  # chosen at checkout: the language of every message about this order
@@ -101,7 +103,8 @@ def customer_recipients(order, channels) -> list[Recipient]:
             elif user is not None and user.whatsapp_opt_in and user.phone:
                 out.append(Recipient(Audience.CUSTOMER, channel, str(user.phone), user,
                                      "consent: WhatsApp updates switched on in the account", language=language))
-        elif channel == Channel.PUSH and user is not None and push_subscribed({user.pk}):
+        elif channel == Channel.PUSH and user is not None and (
+                push if push is not None else bool(push_subscribed({user.pk}))):
             out.append(Recipient(Audience.CUSTOMER, channel, f"user:{user.pk}", user,
                                  "consent: browser notifications turned on", language=language))
     return out

@@ -83,7 +83,8 @@ class OrderKind:
 
         order = subject.order
         if audience == Audience.CUSTOMER:
-            return customer_recipients(order, channels)
+            # Whether the customer has a browser subscribed to push, if read with the subject.
+            return customer_recipients(order, channels, push=getattr(subject.settings, "customer_push", None))
         if audience == Audience.SELLER:
             return seller_recipients(order, seller_channels_enabled(order.store_id, event, channels))
         if audience == Audience.STAFF:
