@@ -4,6 +4,7 @@ in one atomic step.
 On PostgreSQL that is ONE statement (a data-modifying CTE: two INSERTs and an UPDATE … FROM
 VALUES), so a batch costs one round trip and one durable commit instead of one per row and table
 (measured: ~7 ms → ~1.5 ms per batch of three on the benchmark machine; see bench/README.md).
+Delivery puts the claim of the next row of its batch after the same CTEs (``record_ctes``).
 Other databases (SQLite in development and tests) use the ORM inside one transaction.
 """
 from django.db import connection, transaction
@@ -30,12 +31,27 @@ def record_batch(*, attempts: list[DeliveryAttempt], deferred: list, updates: li
     """``updates``: (notification id, status it must still have or None, {field: value})."""
     if not (attempts or deferred or updates):
         return
-    inbox = [row for row in deferred if isinstance(row, InboxMessage)]
-    others = [row for row in deferred if not isinstance(row, InboxMessage)]
-    if connection.vendor == "postgresql" and not others:
-        _record_postgresql(attempts, inbox, updates)
+    ctes = record_ctes(attempts=attempts, deferred=deferred, updates=updates)
+    if ctes is not None:
+        sql, params = ctes
+        with connection.cursor() as cursor:
+            # One statement: atomic on its own, one round trip, one commit.
+            cursor.execute(sql + " SELECT 1", params)
     else:
         _record_orm(attempts, deferred, updates)
+
+
+def record_ctes(*, attempts: list[DeliveryAttempt], deferred: list, updates: list[tuple]) -> tuple[str, list] | None:
+    """The same writes as ``record_batch``, as ``WITH …`` common table expressions (SQL, params)
+    that another statement can follow: delivery runs the claim of the next row after them, so a
+    row's result and the next row's claim cost one round trip and one commit. None where that is
+    not possible (not PostgreSQL, or a deferred row other than an inbox message)."""
+    if connection.vendor != "postgresql" or not (attempts or deferred or updates):
+        return None
+    inbox = [row for row in deferred if isinstance(row, InboxMessage)]
+    if len(inbox) != len(deferred):
+        return None
+    return _ctes_postgresql(attempts, inbox, updates)
 
 
 def _record_orm(attempts, deferred, updates):
@@ -59,7 +75,7 @@ def _values(rows: list[list], columns: list[tuple]) -> tuple[str, list]:
     return ", ".join([row_sql] * len(rows)), [value for row in rows for value in row]
 
 
-def _record_postgresql(attempts, inbox, updates):
+def _ctes_postgresql(attempts, inbox, updates) -> tuple[str, list]:
     from django.utils import timezone
 
     now = timezone.now()
@@ -91,6 +107,4 @@ def _record_postgresql(attempts, inbox, updates):
         ctes.append(f'changed AS (UPDATE "{table}" AS n SET {assignments} FROM (VALUES {sql}) AS v({names}) '
                     f'WHERE n."id" = v."id" AND (v."expected" IS NULL OR n."status" = v."expected"))')
         params += values
-    with connection.cursor() as cursor:
-        # One statement: atomic on its own, one round trip, one commit.
-        cursor.execute("WITH " + ", ".join(ctes) + " SELECT 1", params)
+    return "WITH " + ", ".join(ctes), params

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from ops.logs import bind as log_context
 
-from .bookkeeping import record_batch
+from .bookkeeping import record_batch, record_ctes
 from .channels import ChannelError, OutgoingMessage, get_channel
 from .events import EVENTS, Audience, Channel, SubjectKind, get_event
 from .models import DeliveryAttempt, Notification, NotificationTemplate, PlatformSettings, Suppression
@@ -85,9 +85,40 @@ def _message(n: Notification, rendered: Rendered) -> OutgoingMessage:
     )
 
 
-def _claim(notification_ids: list[int], now) -> list[Notification]:
+class _Recorder:
+    """Writes what each try did. In a batch on PostgreSQL it holds a row's result until the next
+    row is claimed and puts both in one statement (the result's CTEs, then the claim): one round
+    trip and one commit fewer per row, and still only one row of the batch is ever "sending".
+    ``flush`` writes a result still held (the last row's; always run, also on an error)."""
+
+    def __init__(self, combine: bool):
+        self.combine = combine
+        self.held: tuple[str, list] | None = None
+        self.held_rows: dict | None = None
+
+    def __call__(self, *, attempts, deferred, updates):
+        self.flush()
+        ctes = record_ctes(attempts=attempts, deferred=deferred, updates=updates) if self.combine else None
+        if ctes is None:
+            record_batch(attempts=attempts, deferred=deferred, updates=updates)
+        else:
+            self.held, self.held_rows = ctes, {"attempts": attempts, "deferred": deferred, "updates": updates}
+
+    def take(self) -> tuple[tuple[str, list] | None, dict | None]:
+        held, rows = self.held, self.held_rows
+        self.held = self.held_rows = None
+        return held, rows
+
+    def flush(self):
+        held, rows = self.take()
+        if rows is not None:
+            record_batch(**rows)
+
+
+def _claim(notification_ids: list[int], now, recorder: "_Recorder | None" = None) -> list[Notification]:
     """The claim: one conditional UPDATE … RETURNING moves due, unsuppressed rows from queued to
-    sending and loads them. Each row is claimed by exactly one run; a duplicate run gets nothing."""
+    sending and loads them. Each row is claimed by exactly one run; a duplicate run gets nothing.
+    A result the ``recorder`` holds (the previous row's) is written by the same statement first."""
     from django.db import connection
 
     table, supp = Notification._meta.db_table, Suppression._meta.db_table
@@ -99,7 +130,16 @@ def _claim(notification_ids: list[int], now) -> list[Notification]:
            f'AND NOT EXISTS (SELECT 1 FROM "{supp}" s WHERE s."channel" = "{table}"."channel" '
            f'AND s."address" = "{table}"."recipient_address") RETURNING {columns}')
     at = connection.ops.adapt_datetimefield_value(now)
-    rows = list(Notification.objects.raw(sql, [S.SENDING, at, at, *notification_ids, S.QUEUED, at, at]))
+    params = [S.SENDING, at, at, *notification_ids, S.QUEUED, at, at]
+    held, held_rows = recorder.take() if recorder is not None else (None, None)
+    if held is not None:
+        sql, params = held[0] + " " + sql, held[1] + params
+    try:
+        rows = list(Notification.objects.raw(sql, params))
+    except Exception:
+        if held_rows is not None:
+            record_batch(**held_rows)  # the previous row's result must not go down with this claim
+        raise
     return sorted(rows, key=lambda n: n.pk)
 
 
@@ -221,38 +261,38 @@ def _result_rows(n: Notification, rendered, result, error, latency: int, retries
         if error.transient else "Permanent provider error.", **content}), Outcome("failed", error=str(error))
 
 
-def _deliver_one(pk: int, retries: int) -> Outcome:
+def _deliver_one(pk: int, retries: int, recorder: _Recorder) -> Outcome:
     now = timezone.now()
-    claimed = _claim([pk], now)
+    claimed = _claim([pk], now, recorder)
     if not claimed:
         return _why_not_claimed(pk, now)
     n = claimed[0]
     order_number = ((n.context or {}).get("order") or {}).get("number")
     with log_context(notification_id=n.pk, order_number=order_number):
-        return _deliver_claimed(n, now, retries)
+        return _deliver_claimed(n, now, retries, recorder)
 
 
-def _deliver_claimed(n: Notification, now, retries: int) -> Outcome:
+def _deliver_claimed(n: Notification, now, retries: int, record=record_batch) -> Outcome:
     if n.subject_type == SubjectKind.PROMOTION:
         # A promotion row holds a pointer to its promotion's shared context; may it go now?
         from marketing.delivery import prepare_claimed
 
         instead = prepare_claimed(n, now)
         if instead is not None:
-            record_batch(attempts=[], deferred=[], updates=[(n.pk, S.SENDING, instead)])
+            record(attempts=[], deferred=[], updates=[(n.pk, S.SENDING, instead)])
             return Outcome("held" if instead["status"] == S.QUEUED else "skipped")
     # It waited out quiet hours: is it still true? (A webhook's send_after is its retry time.)
     if n.send_after is not None and n.channel != Channel.WEBHOOK:
         reason = superseded_reason(n)
         if reason:
-            record_batch(attempts=[], deferred=[], updates=[(n.pk, S.SENDING, {
+            record(attempts=[], deferred=[], updates=[(n.pk, S.SENDING, {
                 "status": S.SUPERSEDED, "status_reason": reason[:300], "last_error": "", "retry_at": None,
                 "attempts": max(0, n.attempts - 1), "updated_at": now})])
             return Outcome("superseded")
     rendered, result, error, latency = _send_one(n, now)
     attempts, update, outcome = _result_rows(n, rendered, result, error, latency, retries, timezone.now())
     deferred = result.deferred_rows if result is not None and error is None else []
-    record_batch(attempts=attempts, deferred=deferred, updates=[update])
+    record(attempts=attempts, deferred=deferred, updates=[update])
     return outcome
 
 
@@ -261,13 +301,21 @@ def notification_deliver_many(*, notification_ids: list[int], retries: int = 0) 
     run that came before. Returns an Outcome per id.
 
     One row at a time: claimed (queued → sending, one conditional UPDATE), handed to its channel
-    outside any transaction, and recorded (attempt + state, and the in-app inbox row, in one
-    statement) as soon as the provider answers. A worker killed mid-batch therefore leaves at most
-    the one message it was handing over in doubt (status "sending" past its lease), which the
-    sweeper resolves (in_doubt.py); rows it had not reached are still queued.
+    outside any transaction, and recorded (attempt + state, and the in-app inbox row) as soon as
+    the provider answers: in a batch on PostgreSQL by the statement that claims the next row (see
+    ``_Recorder``). A worker killed mid-batch therefore leaves at most the one message it was
+    handing over in doubt (status "sending" past its lease), which the sweeper resolves
+    (in_doubt.py); rows it had not reached are still queued.
     """
     ids = sorted({int(pk) for pk in notification_ids})
-    return {pk: _deliver_one(pk, retries) for pk in ids}
+    recorder = _Recorder(combine=len(ids) > 1)
+    outcomes = {}
+    try:
+        for pk in ids:
+            outcomes[pk] = _deliver_one(pk, retries, recorder)
+    finally:
+        recorder.flush()
+    return outcomes
 
 
 def notification_deliver(*, notification_id: int, retries: int = 0) -> Outcome:

@@ -1,0 +1,82 @@
+"""One delivery task delivers an event's rows one at a time; on PostgreSQL a row's result is
+written by the statement that claims the next row (notifications.delivery._Recorder)."""
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
+
+from notifications.delivery import notification_deliver_many
+from notifications.models import DeliveryAttempt, InboxMessage, Notification
+from orders.services import order_transition
+
+from .helpers import sent
+
+pytestmark = pytest.mark.django_db
+ON_POSTGRESQL = connection.vendor == "postgresql"
+
+
+def _rows(order, commit):
+    with mock.patch("notifications.outbox.dispatch"), commit():
+        order_transition(order=order, to="on_hold", note="Stock check")
+    return list(sent("order.on_hold").order_by("id"))
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def test_a_batch_sends_every_row_once_and_logs_each_attempt(order, commit):
+    rows = _rows(order, commit)
+    assert {r.channel for r in rows} == {"email", "inapp"}
+    with CaptureQueriesContext(connection) as ctx:
+        outcomes = notification_deliver_many(notification_ids=[r.pk for r in rows])
+    assert {o.result for o in outcomes.values()} == {"sent"}
+    assert set(sent("order.on_hold").values_list("status", flat=True)) == {"sent"}
+    assert DeliveryAttempt.objects.filter(notification__in=rows).count() == 2
+    assert InboxMessage.objects.filter(notification__in=rows).count() == 1
+    assert len(mail.outbox) == 1
+    writes = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().startswith(("UPDATE", "WITH"))]
+    if ON_POSTGRESQL:
+        # claim 1; result 1 + claim 2 in one statement; result 2: three statements, not four.
+        assert len(writes) == 3, writes
+        assert writes[1].startswith("WITH") and 'SET "status"' in writes[1] and "RETURNING" in writes[1]
+
+
+def test_only_one_row_of_a_batch_is_ever_being_sent(order, commit):
+    rows = _rows(order, commit)
+    seen = []
+    from notifications import delivery
+
+    real_send = delivery._send_one
+
+    def watching(n, now):
+        seen.append(sorted(Notification.objects.filter(pk__in=[r.pk for r in rows], status="sending")
+                           .values_list("id", flat=True)))
+        return real_send(n, now)
+
+    with mock.patch.object(delivery, "_send_one", watching):
+        notification_deliver_many(notification_ids=[r.pk for r in rows])
+    assert seen == [[rows[0].pk], [rows[1].pk]]  # the first row's result was written before the second claim
+
+
+def test_a_failed_claim_of_the_next_row_still_records_the_row_already_sent(order, commit):
+    """The statement that would write row 1's result and claim row 2 fails (the connection drops):
+    row 1's result is written on its own before the error goes up, and row 2 stays queued."""
+    rows = _rows(order, commit)
+    real_raw = Notification.objects.raw
+    calls = []
+
+    def second_fails(sql, params=None, *args, **kwargs):
+        calls.append(sql)
+        if len(calls) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_raw(sql, params, *args, **kwargs)
+
+    with mock.patch.object(Notification.objects, "raw", side_effect=second_fails), pytest.raises(OperationalError):
+        notification_deliver_many(notification_ids=[r.pk for r in rows])
+    first, second = (Notification.objects.get(pk=r.pk) for r in rows)
+    assert first.status == "sent" and first.delivery_attempts.count() == 1
+    assert second.status == "queued" and second.delivery_attempts.count() == 0  # the sweeper has it
