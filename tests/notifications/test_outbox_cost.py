@@ -144,3 +144,14 @@ def test_the_settings_of_a_change_are_read_in_one_query_with_their_types(store):
     order = OrderFactory(store=store, status="processing")
     _ship(order, 4)
     assert not Notification.objects.filter(order=order, event="order.shipped").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL column compression")
+def test_the_outbox_large_columns_are_compressed_with_lz4():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT attrelid::regclass::text, attname, attcompression FROM pg_attribute WHERE attrelid IN "
+                       "('notifications_notification'::regclass, 'orders_orderevent'::regclass) "
+                       "AND attname IN ('context', 'body_html', 'body_text', 'data')")
+        found = {(table, column): method for table, column, method in cursor.fetchall()}
+    assert found == {("notifications_notification", "context"): "l", ("notifications_notification", "body_html"): "l",
+                     ("notifications_notification", "body_text"): "l", ("orders_orderevent", "data"): "l"}
