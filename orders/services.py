@@ -98,11 +98,13 @@ def order_transition(*, order: Order, to: str, actor=None, note: str = "", data:
 
 
 def _transition_locked(locked: Order, to: str, *, actor=None, note: str = "", data: dict | None = None,
-                       at_checkout: bool = False, also_save: tuple = (), signal_extra: dict | None = None) -> None:
+                       at_checkout: bool = False, also_save: tuple = (), signal_extra: dict | None = None,
+                       event: OrderEvent | None = None) -> None:
     """The transition itself, on an order the caller has locked in its own transaction (the
     services that change an order and then move it, e.g. ``shipment_create``, lock it once).
     ``also_save``: fields the caller changed on ``locked`` and wants in the same UPDATE;
-    ``signal_extra``: objects the caller already holds, passed on to the receivers."""
+    ``signal_extra``: objects the caller already holds, passed on to the receivers; ``event``: the
+    timeline row of this move, if the caller already wrote it (with its own, in one INSERT)."""
     to = OrderStatus(to)
     current = locked.status
     if to not in ORDER_TRANSITIONS[current]:
@@ -123,8 +125,9 @@ def _transition_locked(locked: Order, to: str, *, actor=None, note: str = "", da
 
         update_fields += sla_start(locked)
     locked.save(update_fields=update_fields)
-    event = order_event_add(order=locked, kind=OrderEvent.Kind.STATUS, actor=actor, from_status=current,
-                            to_status=to, note=note, data=data)
+    if event is None:
+        event = order_event_add(order=locked, kind=OrderEvent.Kind.STATUS, actor=actor, from_status=current,
+                                to_status=to, note=note, data=data)
     signals.order_status_changed.send(
         sender=Order, order=locked, from_status=current, to_status=to, actor=actor, note=note,
         event=event, at_checkout=at_checkout, **(signal_extra or {}),
@@ -220,18 +223,24 @@ def shipment_create(*, order: Order, carrier: str, tracking_number: str, carrier
         locked.estimated_delivery = eta
         if reship:  # no status change follows: save it now (else it rides on the status UPDATE)
             locked.save(update_fields=["estimated_delivery", "updated_at"])
-    event = order_event_add(order=locked, kind=OrderEvent.Kind.SHIPMENT, actor=actor,
-                            note=f"{'Reshipped: ' if reship else ''}{shipment.carrier_name} {shipment.tracking_number}",
-                            data={"shipment_id": shipment.pk, "eta": eta.isoformat() if eta else None,
-                                  "reship": reship})
-    signals.shipment_created.send(sender=Shipment, shipment=shipment, order=locked, event=event, reship=reship)
+    # Both timeline rows (the shipment, then the move to shipped) in one INSERT.
+    events = [OrderEvent(order=locked, kind=OrderEvent.Kind.SHIPMENT, actor=_user_or_none(actor),
+                         actor_label=actor_label_for(actor),
+                         note=f"{'Reshipped: ' if reship else ''}{shipment.carrier_name} {shipment.tracking_number}",
+                         data={"shipment_id": shipment.pk, "eta": eta.isoformat() if eta else None,
+                               "reship": reship})]
+    status_note = f"Shipped with {shipment.carrier_name}, tracking {shipment.tracking_number}"
+    if not reship:
+        events.append(OrderEvent(order=locked, kind=OrderEvent.Kind.STATUS, actor=_user_or_none(actor),
+                                 actor_label=actor_label_for(actor), from_status=locked.status,
+                                 to_status=OrderStatus.SHIPPED, note=status_note, data={"shipment_id": shipment.pk}))
+    OrderEvent.objects.bulk_create(events)
+    signals.shipment_created.send(sender=Shipment, shipment=shipment, order=locked, event=events[0], reship=reship)
     if reship:
         return shipment
-    _transition_locked(locked, OrderStatus.SHIPPED, actor=actor,
-                       note=f"Shipped with {shipment.carrier_name}, tracking {shipment.tracking_number}",
-                       data={"shipment_id": shipment.pk},
+    _transition_locked(locked, OrderStatus.SHIPPED, actor=actor, note=status_note, data={"shipment_id": shipment.pk},
                        also_save=("estimated_delivery",) if eta_moved else (),
-                       signal_extra={"shipment": shipment})
+                       signal_extra={"shipment": shipment}, event=events[1])
     order.status = locked.status
     return shipment
 

@@ -5,6 +5,7 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.db import OperationalError, connection
+from django.db.backends.utils import CursorWrapper
 from django.test.utils import CaptureQueriesContext
 
 from notifications.delivery import notification_deliver_many
@@ -66,16 +67,17 @@ def test_a_failed_claim_of_the_next_row_still_records_the_row_already_sent(order
     """The statement that would write row 1's result and claim row 2 fails (the connection drops):
     row 1's result is written on its own before the error goes up, and row 2 stays queued."""
     rows = _rows(order, commit)
-    real_raw = Notification.objects.raw
-    calls = []
+    real_execute = CursorWrapper.execute
+    claims = []
 
-    def second_fails(sql, params=None, *args, **kwargs):
-        calls.append(sql)
-        if len(calls) == 2:
-            raise OperationalError("server closed the connection unexpectedly")
-        return real_raw(sql, params, *args, **kwargs)
+    def second_fails(self, sql, params=None):
+        if '"claimed_at" = ' in sql:
+            claims.append(sql)
+            if len(claims) == 2:
+                raise OperationalError("server closed the connection unexpectedly")
+        return real_execute(self, sql, params)
 
-    with mock.patch.object(Notification.objects, "raw", side_effect=second_fails), pytest.raises(OperationalError):
+    with mock.patch.object(CursorWrapper, "execute", second_fails), pytest.raises(OperationalError):
         notification_deliver_many(notification_ids=[r.pk for r in rows])
     first, second = (Notification.objects.get(pk=r.pk) for r in rows)
     assert first.status == "sent" and first.delivery_attempts.count() == 1

@@ -20,14 +20,14 @@ from tests.factories import CustomerFactory, OrderFactory, SellerFactory
 pytestmark = pytest.mark.django_db
 
 # shipment_create with its outbox rows, inside the test's transaction (so its own atomic blocks are
-# savepoints): lock with the store, switches, customer and quiet hours (1); shipment (1); timeline
-# rows (2); the order's ETA and status in one UPDATE (1); no webhook endpoint query (the store,
+# savepoints): lock with the store, switches, customer and quiet hours (1); shipment (1); both
+# timeline rows in one INSERT (1); the order's ETA and status in one UPDATE (1); no webhook endpoint query (the store,
 # read with the lock, has none: Store.webhook_events); the platform event setting, platform
 # settings and store note, and on PostgreSQL in the same statement the order's lines, its latest
 # payment and whether the customer has a browser subscribed to push (1; on SQLite those are 3
 # more: lines, payment, and push for a customer with an account); the SMS numbers' count for the
 # daily cap (1); the rows (1); savepoint and release (2).
-SHIP_QUERIES_POSTGRESQL = 10
+SHIP_QUERIES_POSTGRESQL = 9
 SHIP_QUERIES = SHIP_QUERIES_POSTGRESQL if connection.vendor == "postgresql" else SHIP_QUERIES_POSTGRESQL + 3
 
 
@@ -58,7 +58,10 @@ def test_shipping_costs_the_same_queries_for_one_row_as_for_three(product):
     assert len(three) == SHIP_QUERIES, "\n".join(q["sql"][:120] for q in three.captured_queries)
     # A guest with no SMS number: no daily-cap count (and on SQLite no push look-up).
     assert len(one) == SHIP_QUERIES - (1 if connection.vendor == "postgresql" else 2)
-    # The order is read once (the lock) and the outbox rows are one INSERT.
+    # The order is read once (the lock); the timeline rows are one INSERT, the outbox rows another.
+    assert sum(q["sql"].startswith('INSERT INTO "orders_orderevent"') for q in three.captured_queries) == 1
+    assert list(OrderEvent.objects.filter(order=member).order_by("id").values_list("kind", "to_status"))[-2:] == [
+        ("shipment", ""), ("status", "shipped")]
     assert sum('FROM "orders_order"' in q["sql"] for q in three.captured_queries) == 1
     assert sum(q["sql"].startswith('INSERT INTO "notifications_notification"') for q in three.captured_queries) == 1
 
