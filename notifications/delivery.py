@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from notify_site.rows import from_row
 from ops.logs import bind as log_context
 
 from .bookkeeping import record_batch, record_ctes
@@ -142,33 +143,8 @@ def _claim(notification_ids: list[int], now, recorder: "_Recorder | None" = None
         if held_rows is not None:
             record_batch(**held_rows)  # the previous row's result must not go down with this claim
         raise
-    return sorted((_loaded(row, connection) for row in fetched), key=lambda n: n.pk)
+    return sorted((from_row(Notification, row, connection) for row in fetched), key=lambda n: n.pk)
 
-
-_LOADERS: dict = {}
-
-
-def _loaded(row, connection) -> Notification:
-    """A Notification from one RETURNING row (all concrete fields, in order), converted as the ORM
-    converts them; the field list and converters are worked out once per process and database."""
-    loaders = _LOADERS.get(connection.alias)
-    if loaders is None:
-        fields = Notification._meta.concrete_fields
-        converters = []
-        for i, f in enumerate(fields):
-            col = f.get_col(Notification._meta.db_table)
-            found = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
-            if found:
-                converters.append((i, col, found))
-        loaders = _LOADERS[connection.alias] = ([f.attname for f in fields], converters)
-    attnames, converters = loaders
-    values = list(row)
-    for i, col, found in converters:
-        value = values[i]
-        for convert in found:
-            value = convert(value, col, connection)
-        values[i] = value
-    return Notification.from_db(connection.alias, attnames, values)
 
 
 def _why_not_claimed(notification_id: int, now) -> Outcome:

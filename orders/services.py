@@ -71,12 +71,65 @@ ORDER_RELATED_FOR_MESSAGES = ("store", "customer", "store__notification_options"
 
 
 def _lock_for_notifying(order: Order) -> Order:
-    """Lock the order row (only that row: ``of=("self",)``) and load ORDER_RELATED_FOR_MESSAGES in
-    the same query; the instance is marked so that load_subject uses it instead of reading again."""
-    locked = (Order.objects.select_for_update(of=("self",)).select_related(*ORDER_RELATED_FOR_MESSAGES)
-              .get(pk=order.pk))
+    """Lock the order row (only that row: ``FOR UPDATE OF``) and load ORDER_RELATED_FOR_MESSAGES in
+    the same query; the instance is marked so that load_subject uses it instead of reading again.
+
+    The same as ``Order.objects.select_for_update(of=("self",)).select_related(*ORDER_RELATED_FOR_
+    MESSAGES).get(pk=…)``, as SQL written once per process: building that query with the ORM cost
+    more CPU than anything else in an order change (bench/README.md)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from catalog.models import Store
+    from notifications.models import QuietHours, StoreNotificationOptions
+    from notify_site.rows import from_row
+
+    models = (Order, Store, StoreNotificationOptions, get_user_model(), QuietHours)
+    sql = _LOCK_SQL.get(connection.vendor)
+    if sql is None:
+        sql = _LOCK_SQL[connection.vendor] = _lock_sql(models, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [order.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise Order.DoesNotExist("Order matching query does not exist.")
+    parts, start = [], 0
+    for model in models:
+        width = len(model._meta.concrete_fields)
+        parts.append(from_row(model, row[start:start + width], connection))
+        start += width
+    locked, store, options, customer, quiet_hours = parts
+    # Cached as select_related caches them: a missing reverse one-to-one is cached as absent.
+    Order.store.field.set_cached_value(locked, store)
+    Store.notification_options.related.set_cached_value(store, options)
+    if options is not None:
+        StoreNotificationOptions.store.field.set_cached_value(options, store)
+    Order.customer.field.set_cached_value(locked, customer)
+    if customer is not None:
+        type(customer).quiet_hours.related.set_cached_value(customer, quiet_hours)
+        if quiet_hours is not None:
+            QuietHours.user.field.set_cached_value(quiet_hours, customer)
     locked._locked_for_notifying = True
     return locked
+
+
+_LOCK_SQL: dict[str, str] = {}
+
+
+def _lock_sql(models, connection) -> str:
+    from notify_site.rows import columns
+
+    order, store, options, user, quiet = models
+    select = (columns(order, "o") + columns(store, "s") + columns(options, "n") + columns(user, "u")
+              + columns(quiet, "q"))
+    lock = ' FOR UPDATE OF o' if connection.features.has_select_for_update_of else (
+        " FOR UPDATE" if connection.features.has_select_for_update else "")
+    return (f'SELECT {", ".join(select)} FROM "{order._meta.db_table}" o '
+            f'INNER JOIN "{store._meta.db_table}" s ON s."id" = o."store_id" '
+            f'LEFT JOIN "{options._meta.db_table}" n ON n."store_id" = s."id" '
+            f'LEFT JOIN "{user._meta.db_table}" u ON u."id" = o."customer_id" '
+            f'LEFT JOIN "{quiet._meta.db_table}" q ON q."user_id" = u."id" '
+            f'WHERE o."id" = %s{lock}')
 
 
 def parcel_came_back(order: Order) -> bool:

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from notifications.change_settings import change_settings_load
 from notifications.context import load_subject
@@ -58,3 +59,39 @@ def test_an_order_without_payment_or_account(product):
     assert [line.product_id for line in subject.lines] == [product.pk]
     if ON_POSTGRESQL:
         assert subject.settings.lines is not None and subject.settings.customer_push is False
+
+
+def test_the_order_lock_loads_what_select_related_loads(product):
+    """orders.services._lock_for_notifying is hand-written SQL: the same instances and caches as
+    the ORM's select_for_update().select_related(...), for a customer with quiet hours and a store
+    with switches, and for a guest order of a store without any."""
+    from django.db import transaction
+
+    from notifications.models import QuietHours, StoreNotificationOptions
+    from orders.models import Order
+    from orders.services import ORDER_RELATED_FOR_MESSAGES, _lock_for_notifying
+
+    member = OrderFactory(store=product.store, lines=[(product, 1)])
+    QuietHours.objects.create(user=member.customer, enabled=True)
+    StoreNotificationOptions.objects.create(store=product.store, review_request=True)
+    guest = OrderFactory(customer=None, lines=[(product, 1)])
+
+    for order in (member, guest):
+        with transaction.atomic():
+            locked = _lock_for_notifying(order)
+        expected = Order.objects.select_related(*ORDER_RELATED_FOR_MESSAGES).get(pk=order.pk)
+        assert _fields(locked) == _fields(expected)
+        assert _fields(locked.store) == _fields(expected.store)
+        assert locked._locked_for_notifying is True
+        with CaptureQueriesContext(connection) as ctx:
+            if order is member:
+                assert _fields(locked.customer) == _fields(expected.customer)
+                assert _fields(locked.customer.quiet_hours) == _fields(expected.customer.quiet_hours)
+                assert locked.store.notification_options.review_request is True
+            else:
+                assert locked.customer is None
+                with pytest.raises(StoreNotificationOptions.DoesNotExist):
+                    locked.store.notification_options  # noqa: B018
+        assert len(ctx) == 0  # everything came with the lock
+    with pytest.raises(Order.DoesNotExist), transaction.atomic():
+        _lock_for_notifying(Order(pk=10**9))
