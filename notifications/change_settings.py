@@ -18,12 +18,12 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import JSONField
 
+from notify_site.rows import from_row
+
 from .models import PlatformEventSetting, PlatformSettings, StoreMessageSetting
 
-EVENT_FIELDS = ("id", "enabled", "customer_channels", "seller_channels")
-PLATFORM_FIELDS = ("id", "quiet_hours_start", "quiet_hours_end", "max_attempts", "sms_allowed_countries",
-                   "sms_daily_cap")
-MESSAGE_FIELDS = ("id", "personal_note", "discount_code")
+# Every column of each row, so the instances are whole (no deferred field to read later).
+MODELS = (PlatformEventSetting, PlatformSettings, StoreMessageSetting)
 
 
 @dataclass
@@ -44,11 +44,10 @@ def _sql() -> str:
     the event is unique, the platform row is pk 1, a store has one note per event."""
     from catalog.models import Store
 
-    def cols(model, fields, alias):
-        return [f'{alias}."{model._meta.get_field(name).column}"' for name in fields]
+    from notify_site.rows import columns
 
-    select = (cols(PlatformEventSetting, EVENT_FIELDS, "e") + cols(PlatformSettings, PLATFORM_FIELDS, "p")
-              + cols(StoreMessageSetting, MESSAGE_FIELDS, "m"))
+    select = (columns(PlatformEventSetting, "e") + columns(PlatformSettings, "p")
+              + columns(StoreMessageSetting, "m"))
     return (f'SELECT {", ".join(select)} FROM "{Store._meta.db_table}" s '
             f'LEFT JOIN "{PlatformEventSetting._meta.db_table}" e ON e."event" = %s '
             f'LEFT JOIN "{PlatformSettings._meta.db_table}" p ON p."id" = 1 '
@@ -87,19 +86,6 @@ def _instance(model, data: dict):
     return model.from_db(connection.alias, [f.attname for f in fields], values)
 
 
-def _value(field, value):
-    if isinstance(field, JSONField) and isinstance(value, str):
-        return json.loads(value)
-    return field.to_python(value)
-
-
-def _build(model, fields, values, **extra):
-    if values[0] is None:  # no such row
-        return None
-    meta = model._meta
-    return model(**{name: _value(meta.get_field(name), value) for name, value in zip(fields, values)}, **extra)
-
-
 def change_settings_load(event: str, store_id: int, *, order_id: int | None = None,
                          customer_id: int | None = None) -> ChangeSettings:
     with_order = order_id is not None and connection.vendor == "postgresql"
@@ -111,17 +97,14 @@ def change_settings_load(event: str, store_id: int, *, order_id: int | None = No
     with connection.cursor() as cursor:
         cursor.execute(_SQL[key], params)
         row = cursor.fetchone()
-    width = len(EVENT_FIELDS) + len(PLATFORM_FIELDS) + len(MESSAGE_FIELDS)
+    widths = [len(model._meta.concrete_fields) for model in MODELS]
+    width = sum(widths)
     if row is None:  # no such store: nothing saved can apply
         row = (None,) * (width + (3 if with_order else 0))
-    ev, rest = row[:len(EVENT_FIELDS)], row[len(EVENT_FIELDS):]
-    ps, sm = rest[:len(PLATFORM_FIELDS)], rest[len(PLATFORM_FIELDS):width - len(EVENT_FIELDS)]
-    out = ChangeSettings(
-        event=event,
-        event_setting=_build(PlatformEventSetting, EVENT_FIELDS, ev, event=event),
-        platform=_build(PlatformSettings, PLATFORM_FIELDS, ps) or PlatformSettings(),
-        store_message=_build(StoreMessageSetting, MESSAGE_FIELDS, sm, store_id=store_id, event=event),
-    )
+    event_setting, platform, store_message = (
+        from_row(model, row[sum(widths[:i]):sum(widths[:i + 1])], connection) for i, model in enumerate(MODELS))
+    out = ChangeSettings(event=event, event_setting=event_setting, platform=platform or PlatformSettings(),
+                         store_message=store_message)
     if with_order:
         from orders.models import OrderLine, Payment
 
