@@ -6,6 +6,8 @@ from kombu.transport import TRANSPORT_ALIASES
 
 # The embedded broker ("filesystem://") writes whole message files only (see notify_site.broker).
 TRANSPORT_ALIASES["filesystem"] = "notify_site.broker:FilesystemTransport"
+# Redis: kombu's transport with one redis-py client per channel instead of one per publish or ack.
+TRANSPORT_ALIASES["redis"] = TRANSPORT_ALIASES["rediss"] = "notify_site.broker:RedisTransport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "notify_site.settings.local")
 
