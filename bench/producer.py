@@ -37,6 +37,9 @@ def main():
     parser.add_argument("--bare", action="store_true",
                         help="the order change alone: every receiver of the order signals disconnected (no "
                              "outbox rows, no webhooks); with --publish, one no-op task per change on commit")
+    parser.add_argument("--deliver", action="store_true",
+                        help="then deliver the rows in-process, one order change's rows per batch as the worker "
+                             "does, and print the CPU per notification (this process and its PostgreSQL backend)")
     parser.add_argument("--no-capture", action="store_true",
                         help="do not record the SQL (Django's debug cursor costs ~0.5 ms CPU per change)")
     args = parser.parse_args()
@@ -148,6 +151,29 @@ def main():
     print(f"per change: median {statistics.median(times):.1f} ms, mean {statistics.mean(times):.1f} ms, "
           f"this process's CPU {statistics.mean(cpu):.1f} ms, its PostgreSQL backend's CPU {pg_ms:.1f} ms, queries {statistics.mean(counts):.1f}")
     print(f"context per row: {float(text_len or 0):.0f} chars of JSON ({float(stored or 0):.0f} bytes stored)")
+    if args.deliver and not args.publish and not args.bare:
+        from notifications.delivery import notification_deliver_many
+
+        batches = {}
+        for pk, order_id in (Notification.objects.filter(order__in=measured, status="queued")
+                             .order_by("id").values_list("id", "order_id")):
+            batches.setdefault(order_id, []).append(pk)
+        batches = list(batches.values())
+        for batch in batches[:10]:  # warm: templates compiled, CSS parsed
+            notification_deliver_many(notification_ids=batch)
+        delivered = sum(len(b) for b in batches[10:])
+        pg_before, cpu_before, wall_before = backend_cpu(), time.process_time(), time.perf_counter()
+        for batch in batches[10:]:
+            notification_deliver_many(notification_ids=batch)
+        print(f"delivery in-process: {delivered} notifications, per notification: wall "
+              f"{(time.perf_counter() - wall_before) * 1000 / delivered:.2f} ms, this process's CPU "
+              f"{(time.process_time() - cpu_before) * 1000 / delivered:.2f} ms, its PostgreSQL backend's CPU "
+              f"{(backend_cpu() - pg_before) * 1000 / delivered:.2f} ms")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*), sum(generic_plans), sum(custom_plans) FROM pg_prepared_statements")
+            count, generic, custom = cursor.fetchone()
+        print(f"statements prepared on this connection: {count} (executions with a generic plan {generic or 0}, "
+              f"with a custom plan {custom or 0})")
     print("queries per change by kind:")
     for key, count in kinds.most_common():
         print(f"  {count / n:5.1f}  {key}")

@@ -34,7 +34,9 @@ def record_batch(*, attempts: list[DeliveryAttempt], deferred: list, updates: li
     ctes = record_ctes(attempts=attempts, deferred=deferred, updates=updates)
     if ctes is not None:
         sql, params = ctes
-        with connection.cursor() as cursor:
+        from notify_site.rows import prepared_cursor
+
+        with prepared_cursor(connection) as cursor:
             # One statement: atomic on its own, one round trip, one commit.
             cursor.execute(sql + " SELECT 1", params)
     else:

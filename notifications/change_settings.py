@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import JSONField
 
-from notify_site.rows import from_row
+from notify_site.rows import from_row, prepared_cursor
 
 from .models import PlatformEventSetting, PlatformSettings, StoreMessageSetting
 
@@ -94,7 +94,7 @@ def change_settings_load(event: str, store_id: int, *, order_id: int | None = No
         base = _sql()
         _SQL[key] = base.replace(" FROM ", _order_sql() + " FROM ", 1) if with_order else base
     params = [order_id, order_id, customer_id, event, event, store_id] if with_order else [event, event, store_id]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(_SQL[key], params)
         row = cursor.fetchone()
     widths = [len(model._meta.concrete_fields) for model in MODELS]

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from notify_site.rows import from_row
+from notify_site.rows import from_row, prepared_cursor
 from ops.logs import bind as log_context
 
 from .bookkeeping import record_batch, record_ctes
@@ -136,7 +136,7 @@ def _claim(notification_ids: list[int], now, recorder: "_Recorder | None" = None
     if held is not None:
         sql, params = held[0] + " " + sql, held[1] + params
     try:
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
     except Exception:

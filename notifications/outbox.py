@@ -315,7 +315,9 @@ def insert_rows_once(rows: list[Notification]) -> None:
                f'EXCLUDED."event_key" RETURNING "id"')
         if len(rows) <= 32:  # the usual sizes (one change's rows); a bigger one is built each time
             _INSERT_SQL[len(rows)] = sql
-    with connection.cursor() as cursor:
+    from notify_site.rows import prepared_cursor
+
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
         ids = [r[0] for r in cursor.fetchall()]
     for row, pk in zip(rows, ids):

@@ -82,13 +82,13 @@ def _lock_for_notifying(order: Order) -> Order:
 
     from catalog.models import Store
     from notifications.models import QuietHours, StoreNotificationOptions
-    from notify_site.rows import from_row
+    from notify_site.rows import from_row, prepared_cursor
 
     models = (Order, Store, StoreNotificationOptions, get_user_model(), QuietHours)
     sql = _LOCK_SQL.get(connection.vendor)
     if sql is None:
         sql = _LOCK_SQL[connection.vendor] = _lock_sql(models, connection)
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, [order.pk])
         row = cursor.fetchone()
     if row is None:

@@ -122,6 +122,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
          "transaction_mode": "IMMEDIATE"}
     )
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # The fixed statements of the hot paths (notify_site.rows.prepared_cursor) are prepared by the
+    # server after 5 runs on a connection and keep their plan. Everything else (the ORM) stays
+    # client-side bound, as Django does by default. Switch off behind a pooler that does not keep
+    # prepared statements (PgBouncer in transaction mode before 1.21): DB_PREPARED_STATEMENTS=0.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -82,3 +82,37 @@ def test_a_failed_claim_of_the_next_row_still_records_the_row_already_sent(order
     first, second = (Notification.objects.get(pk=r.pk) for r in rows)
     assert first.status == "sent" and first.delivery_attempts.count() == 1
     assert second.status == "queued" and second.delivery_attempts.count() == 0  # the sweeper has it
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="server-side prepared statements are PostgreSQL's")
+def test_the_claim_and_the_result_are_prepared_once_per_connection(store, product, commit):
+    """notify_site.rows.prepared_cursor: after psycopg's threshold the server runs the delivery
+    statements from a prepared plan instead of parsing and planning them on every call."""
+    from django.conf import settings
+
+    from tests.factories import OrderFactory
+
+    assert settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"] == 5
+    for _ in range(7):
+        rows = _rows(OrderFactory(store=store, lines=[(product, 1)]), commit)
+        notification_deliver_many(notification_ids=[r.pk for r in rows])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        prepared = cursor.fetchall()
+    claims = [runs for statement, runs in prepared if '"claimed_at" = ' in statement]
+    results = [runs for statement, runs in prepared if statement.endswith("SELECT 1")]
+    assert claims and results
+    # The ORM's own queries stay client-side bound (nothing else is prepared).
+    assert all('"claimed_at" = ' in s or "SELECT 1" in s or "FOR UPDATE OF o" in s or "LEFT JOIN" in s
+               or s.startswith("INSERT INTO \"notifications_notification\"") for s, _ in prepared)
+
+
+def test_prepared_statements_can_be_switched_off(monkeypatch):
+    from notify_site.rows import prepared_cursor
+
+    monkeypatch.setitem(connection.settings_dict, "OPTIONS", {**connection.settings_dict.get("OPTIONS", {}),
+                                                               "prepare_threshold": None})
+    with prepared_cursor(connection) as cursor:
+        assert type(cursor.cursor).__name__ != "ServerBindingCursor"
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone()[0] == 1
