@@ -155,7 +155,10 @@ def broker_idle(*queues):
     return check
 
 
-def run_pings(app, queue, n, hold=None, worker_name=None):
+DRAIN_CPU: dict[str, list] = {"no-op": [], "notifications": []}  # per drain round: (cpu by group, count)
+
+
+def run_pings(app, queue, n, hold=None, worker_name=None, worker_pid=0):
     """Publish n no-op tasks; return tasks/s from the first publish (or add_consumer) to the last result."""
     import redis
 
@@ -166,9 +169,12 @@ def run_pings(app, queue, n, hold=None, worker_name=None):
     start = time.perf_counter()
     ids = [ping.apply_async(args=[i], queue=target).id for i in range(n)]
     if hold:
+        before = cpu_snapshot(worker_pid)
         start = time.perf_counter()
         app.control.add_consumer(hold, destination=[worker_name], reply=True, timeout=5)
     end = wait(broker_idle(queue, *([hold] if hold else [])), interval=0.02)
+    if hold:
+        DRAIN_CPU["no-op"].append((cpu_delta(before, cpu_snapshot(worker_pid)), n))
     wait(ping_done(r, ids))  # every result is there (outside the timed window)
     if hold:
         app.control.cancel_consumer(hold, destination=[worker_name], reply=True, timeout=5)
@@ -295,7 +301,7 @@ def run_pipeline(orders, tag, producers: int, worker_pid: int = 0):
     return n / (end - start), end - start, produced - start, n, cpu
 
 
-def run_pipeline_drain(app, orders, tag, hold, worker_name):
+def run_pipeline_drain(app, orders, tag, hold, worker_name, worker_pid=0):
     """Same order changes with delivery published to a queue nobody consumes, then one add_consumer."""
     from notifications.models import Notification
     from orders.services import shipment_create
@@ -309,9 +315,11 @@ def run_pipeline_drain(app, orders, tag, hold, worker_name):
     finally:
         app.conf.task_default_queue = consumed
     n = Notification.objects.filter(order__in=orders).count()
+    before = cpu_snapshot(worker_pid)
     start = time.perf_counter()
     app.control.add_consumer(hold, destination=[worker_name], reply=True, timeout=5)
     end = wait(broker_idle(hold, app.conf.task_default_queue), interval=0.02)
+    DRAIN_CPU["notifications"].append((cpu_delta(before, cpu_snapshot(worker_pid)), n))
     wait(notifications_sent(orders))
     app.control.cancel_consumer(hold, destination=[worker_name], reply=True, timeout=5)
     return n / (end - start), end - start, n
@@ -441,8 +449,9 @@ def main():
         # Drain rounds alternate no-op / notifications so load from elsewhere hits both alike.
         drain_rows = []
         for r, chunk in enumerate(drains):
-            ping_rate, ping_s = run_pings(app, queue, args.pings, hold=hold, worker_name=worker_name)
-            rate, seconds, count = run_pipeline_drain(app, chunk, f"D{r}{tag}", hold, worker_name)
+            ping_rate, ping_s = run_pings(app, queue, args.pings, hold=hold, worker_name=worker_name,
+                                          worker_pid=proc.pid)
+            rate, seconds, count = run_pipeline_drain(app, chunk, f"D{r}{tag}", hold, worker_name, proc.pid)
             drain_rows.append((ping_rate, ping_s, rate, seconds, count))
         if spy is not None:
             spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
@@ -476,6 +485,21 @@ def main():
     ratios = [rate / p_rate for p_rate, _, rate, _, _ in drain_rows]
     print(f"| **median** | | **{median([d[0] for d in drain_rows]):.0f}** | | "
           f"**{median([d[2] for d in drain_rows]):.0f}** | **{median(ratios):.2f}** |")
+    print("\nCPU time by process during the drain rounds (all rounds together; the producers made their changes "
+          "before, outside these windows):\n")
+    print("| process group | no-op: ms per task | notifications: ms per notification |")
+    print("|---|---:|---:|")
+    totals = {}
+    for kind, rows in DRAIN_CPU.items():
+        count = sum(c for _, c in rows) or 1
+        for cpu, _ in rows:
+            for group, seconds in cpu.items():
+                totals.setdefault(group, {}).setdefault(kind, 0.0)
+                totals[group][kind] += 1000 * seconds / count
+    for group in sorted(totals, key=lambda g: -totals[g].get("notifications", 0.0)):
+        print(f"| {group} | {totals[group].get('no-op', 0.0):.2f} | {totals[group].get('notifications', 0.0):.2f} |")
+    print(f"| **all** | **{sum(t.get('no-op', 0.0) for t in totals.values()):.2f}** | "
+          f"**{sum(t.get('notifications', 0.0) for t in totals.values()):.2f}** |")
     print(f"\nEnd to end with the producers in the loop ({args.producers} processes make the order changes, one "
           f"transaction each, while the worker delivers; timed from the first change to the last notification "
           f"sent):\n")
