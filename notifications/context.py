@@ -190,9 +190,9 @@ def _payment(payment: Payment | None, order: Order) -> dict:
                 "card_last4": "", "amount": money(order.total, order.currency), "failure_reason": ""}
     return {
         "method": payment.method,
-        "method_label": str(payment.get_method_display()),
+        "method_label": formatting.choice_label(payment, "method"),
         "status": payment.status,
-        "status_label": str(payment.get_status_display()),
+        "status_label": formatting.choice_label(payment, "status"),
         "card_last4": payment.card_last4,
         "amount": money(payment.amount, order.currency),
         "failure_reason": payment.failure_reason,
@@ -215,7 +215,7 @@ def _order(subject: Subject) -> dict:
     return {
         "number": order.number,
         "status": order.status,
-        "status_label": str(order.get_status_display()),
+        "status_label": formatting.choice_label(order, "status"),
         "placed_at": when(order.placed_at),
         "currency": order.currency,
         "subtotal": money(order.subtotal, order.currency),
@@ -227,7 +227,7 @@ def _order(subject: Subject) -> dict:
         "total": money(order.total, order.currency),
         "shipping_address": order.shipping_address_lines,
         "ship_to": ", ".join(order.shipping_address_lines),
-        "shipping_method": str(order.get_shipping_method_display()),
+        "shipping_method": formatting.choice_label(order, "shipping_method"),
         "estimated_delivery": day(order.estimated_delivery),
         "is_backordered": bool(order.is_backordered),
         "backorder_expected": day(order.backorder_expected),
@@ -275,7 +275,7 @@ def _shipment(subject: Subject) -> dict | None:
         "tracking_number": shipment.tracking_number,
         "tracking_url": shipment.tracking_url,
         "status": shipment.status,
-        "status_label": str(shipment.get_status_display()),
+        "status_label": formatting.choice_label(shipment, "status"),
         "eta": day(shipment.eta),
         "delivered_at": when(shipment.delivered_at),
         # One shipment per order here: it carries every line of the order.
@@ -288,7 +288,7 @@ def _checkpoint(subject: Subject) -> dict | None:
     if event is None:
         return {"status_label": "", "message": "", "location": "", "occurred_at": ""}
     return {
-        "status_label": str(event.get_status_display()),
+        "status_label": formatting.choice_label(event, "status"),
         "message": event.message,
         "location": event.location,
         "occurred_at": when(event.occurred_at),
@@ -300,12 +300,12 @@ def _refund(subject: Subject) -> dict:
     paid = payment is not None and payment.status in (Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED,
                                                       Payment.Status.REFUNDED)
     if not paid:
-        return {"amount": money(0, order.currency), "method": str(payment.get_method_display()) if payment else "",
+        return {"amount": money(0, order.currency), "method": formatting.choice_label(payment, "method") if payment else "",
                 "timeframe": _("nothing was charged, so there is nothing to refund"), "due": False}
     return {
         "amount": money(payment.amount, order.currency),
         "method": _("card ending %(last4)s") % {"last4": payment.card_last4}
-        if payment.method == Payment.Method.CARD and payment.card_last4 else str(payment.get_method_display()),
+        if payment.method == Payment.Method.CARD and payment.card_last4 else formatting.choice_label(payment, "method"),
         "timeframe": str(REFUND_TIMEFRAME.get(payment.method, REFUND_TIMEFRAME_OTHER)),
         "due": True,
     }
@@ -328,7 +328,7 @@ def _return(subject: Subject) -> dict:
     return {
         "number": rr.number,
         "status": rr.status,
-        "status_label": str(rr.get_status_display()),
+        "status_label": formatting.choice_label(rr, "status"),
         "items": [_line(line, currency) for line in subject.return_lines],
         "refund_amount": money(rr.refund_amount, currency),
         "reason": rr.reason,

@@ -7,6 +7,7 @@ the recipient's language active. Separators are plain spaces: a narrow no-break 
 SMS into UCS-2 and halve what fits in a segment.
 """
 import datetime
+import functools
 from decimal import Decimal, InvalidOperation
 
 from babel.dates import format_date, format_datetime
@@ -62,10 +63,21 @@ def day(value) -> str:
         return ""
     if isinstance(value, str):
         value = datetime.date.fromisoformat(value)
-    language = active_language()
+    if type(value) is datetime.date:
+        # A shop's messages name the same few dates again and again: each is formatted once per language.
+        return _day_cached(value, active_language())
+    return _day(value, active_language())
+
+
+def _day(value, language: str) -> str:
     if language == "en":
         return django_date_format(value, EN_DAY)
     return format_date(value, DAY_PATTERNS[language], locale=LOCALES[language])
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_cached(value: datetime.date, language: str) -> str:
+    return _day(value, language)
 
 
 def moment(value: datetime.datetime) -> str:
@@ -75,3 +87,19 @@ def moment(value: datetime.datetime) -> str:
         return django_date_format(value, EN_WHEN)
     text = format_datetime(value, WHEN_PATTERNS[language], locale=LOCALES[language])
     return f"{text} {value.tzname() or ''}".strip()
+
+
+_LABELS: dict = {}
+
+
+def choice_label(instance, field_name: str) -> str:
+    """``instance.get_<field>_display()`` as a plain string, in the active language, without
+    Django's cost of rebuilding (and translating) the field's whole choices dict on every call:
+    the labels of a field are read once per language. Unknown values show as themselves."""
+    field = instance._meta.get_field(field_name)
+    key = (field, translation.get_language())
+    labels = _LABELS.get(key)
+    if labels is None:
+        labels = _LABELS[key] = {value: str(label) for value, label in field.flatchoices}
+    value = getattr(instance, field.attname)
+    return labels.get(value, "" if value is None else str(value))
