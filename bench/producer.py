@@ -128,7 +128,7 @@ def main():
                 sql = q["sql"]
                 verb = sql.split(None, 1)[0].upper()
                 table = ""
-                for marker in (" FROM ", "INSERT INTO ", "UPDATE "):
+                for marker in {"INSERT": ("INSERT INTO ",), "UPDATE": ("UPDATE ",)}.get(verb, (' FROM "',)):
                     if marker in sql:
                         table = sql.split(marker, 1)[1].split(None, 1)[0].strip('"')
                         break

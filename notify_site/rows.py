@@ -70,8 +70,31 @@ def prepared_cursor(connection=None):
     connection.validate_thread_sharing()
     connection.ensure_connection()
     raw = ServerBindingCursor(connection.connection)
-    cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    cursor = _debug_wrapper()(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
     try:
         yield cursor
     finally:
         raw.close()
+
+
+_DEBUG_WRAPPER: list = []
+
+
+def _debug_wrapper():
+    """Django's debug cursor (DEBUG, CaptureQueriesContext), logging the statement with its values
+    written in: for a statement run from its prepared plan psycopg keeps no query text, so
+    Django's ``last_executed_query`` would log None."""
+    if not _DEBUG_WRAPPER:
+        from django.db.backends.postgresql.base import CursorDebugWrapper
+
+        class PreparedCursorDebugWrapper(CursorDebugWrapper):
+            def debug_sql(self, sql=None, params=None, use_last_executed_query=False, many=False):
+                if use_last_executed_query and not many:
+                    try:
+                        sql = self.db.ops.compose_sql(sql, params)
+                    except Exception:  # noqa: BLE001 (logging only: keep the template then)
+                        pass
+                return super().debug_sql(sql, params, use_last_executed_query=False, many=many)
+
+        _DEBUG_WRAPPER.append(PreparedCursorDebugWrapper)
+    return _DEBUG_WRAPPER[0]

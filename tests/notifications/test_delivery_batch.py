@@ -116,3 +116,17 @@ def test_prepared_statements_can_be_switched_off(monkeypatch):
         assert type(cursor.cursor).__name__ != "ServerBindingCursor"
         cursor.execute("SELECT 1")
         assert cursor.fetchone()[0] == 1
+
+
+def test_statements_run_from_a_prepared_plan_are_still_logged_with_their_sql(order):
+    """Django's debug cursor (DEBUG, CaptureQueriesContext) logs each prepared statement's text,
+    values written in, also once the server runs it from its prepared plan."""
+    from notify_site.rows import prepared_cursor
+
+    with CaptureQueriesContext(connection) as ctx:
+        for _ in range(8):  # past psycopg's prepare threshold (5)
+            with prepared_cursor(connection) as cursor:
+                cursor.execute('SELECT "number" FROM "orders_order" WHERE "id" = %s', [order.pk])
+                assert cursor.fetchone()[0] == order.number
+    assert len(ctx.captured_queries) == 8
+    assert all(isinstance(q["sql"], str) and f'"id" = {order.pk}' in q["sql"] for q in ctx.captured_queries)
