@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import JSONField
 
-from notify_site.rows import from_row, prepared_cursor
+from notify_site.rows import columns, from_json, from_row, prepared_cursor
 
 from .models import PlatformEventSetting, PlatformSettings, StoreMessageSetting
 
@@ -44,8 +43,6 @@ def _sql() -> str:
     the event is unique, the platform row is pk 1, a store has one note per event."""
     from catalog.models import Store
 
-    from notify_site.rows import columns
-
     select = (columns(PlatformEventSetting, "e") + columns(PlatformSettings, "p")
               + columns(StoreMessageSetting, "m"))
     return (f'SELECT {", ".join(select)} FROM "{Store._meta.db_table}" s '
@@ -62,7 +59,7 @@ def _order_sql() -> str:
     from .models import PushSubscription
 
     def cols(model):
-        return ", ".join(f'"{f.column}"' for f in model._meta.concrete_fields)
+        return ", ".join(columns(model))
 
     return (f', (SELECT json_agg(l ORDER BY l."id")::text FROM (SELECT {cols(OrderLine)} FROM '
             f'"{OrderLine._meta.db_table}" WHERE "order_id" = %s) l)'
@@ -72,18 +69,6 @@ def _order_sql() -> str:
 
 
 _SQL: dict[str, str] = {}
-
-
-def _instance(model, data: dict):
-    """A model instance from one row_to_json object (as if loaded by the ORM)."""
-    fields = model._meta.concrete_fields
-    values = []
-    for f in fields:
-        value = data.get(f.column)
-        if value is not None and not isinstance(f, JSONField):
-            value = f.to_python(value)
-        values.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], values)
 
 
 def change_settings_load(event: str, store_id: int, *, order_id: int | None = None,
@@ -109,8 +94,8 @@ def change_settings_load(event: str, store_id: int, *, order_id: int | None = No
         from orders.models import OrderLine, Payment
 
         lines_json, payment_json, push = row[width:]
-        out.lines = [_instance(OrderLine, d) for d in json.loads(lines_json or "[]", parse_float=Decimal)]
-        out.payment = _instance(Payment, json.loads(payment_json, parse_float=Decimal)) if payment_json else None
+        out.lines = [from_json(OrderLine, d) for d in json.loads(lines_json or "[]", parse_float=Decimal)]
+        out.payment = from_json(Payment, json.loads(payment_json, parse_float=Decimal)) if payment_json else None
         out.payment_read = True
         out.customer_push = bool(push) if customer_id is not None else False
     return out

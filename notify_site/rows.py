@@ -49,6 +49,23 @@ def from_row(model, values, connection=None):
     return model.from_db(connection.alias, attnames, values)
 
 
+def from_json(model, data: dict, connection=None):
+    """An instance of ``model`` from one ``row_to_json`` object (column -> value), as if loaded by
+    the ORM: each value through its field's ``to_python`` (decimals and times arrive as JSON
+    numbers and strings)."""
+    from django.db.models import JSONField
+
+    connection = connection or default_connection
+    fields = model._meta.concrete_fields
+    values = []
+    for f in fields:
+        value = data.get(f.column)
+        if value is not None and not isinstance(f, JSONField):
+            value = f.to_python(value)
+        values.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
 @contextmanager
 def prepared_cursor(connection=None):
     """A cursor for the fixed statements of the hot paths: on PostgreSQL, with server-side binding,
